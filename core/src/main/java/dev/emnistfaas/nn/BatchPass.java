@@ -1,0 +1,255 @@
+package dev.emnistfaas.nn;
+
+import dev.emnistfaas.data.LabeledImages;
+import java.nio.FloatBuffer;
+import java.util.Arrays;
+
+/**
+ * Forward and backward passes over batches of a fixed number of rows, with every buffer allocated once.
+ *
+ * <p>The five matrix products run in ND4J's BLAS on off-heap matrices; the weights and weight gradients are
+ * views of the flat parameter and gradient vectors, read and written in place. The element-wise work between them (bias, tanh, dropout, softmax, deltas) is
+ * a few thousand floats per batch, too small for ND4J's per-operation overhead to pay off (measured: ~10 µs an
+ * op), so it runs in plain Java loops on heap copies moved in bulk.
+ */
+public final class BatchPass {
+  private final NetworkShape shape;
+  private final int rows;
+
+  private final Matrix x;
+  private final Matrix a1;
+  private final Matrix h;
+  private final Matrix z;
+  private final Matrix d2;
+  private final Matrix dh;
+  private final Matrix d1;
+  private final FloatBuffer xNative;
+  private final FloatBuffer a1Native;
+  private final FloatBuffer hNative;
+  private final FloatBuffer zNative;
+  private final FloatBuffer d2Native;
+  private final FloatBuffer dhNative;
+  private final FloatBuffer d1Native;
+
+  private final float[] xs;
+  private final float[] act;
+  private final float[] hs;
+  private final float[] mask;
+  private final float[] zs;
+  private final float[] ds;
+  private final float[] b1;
+  private final float[] b2;
+  private final float[] gb1;
+  private final float[] gb2;
+  private final int[] labels;
+  private final int[] predicted;
+  private double lastLoss;
+
+  public BatchPass(NetworkShape shape, int rows) {
+    if (rows < 1) {
+      throw new IllegalArgumentException("rows must be ≥ 1, got " + rows);
+    }
+    this.shape = shape;
+    this.rows = rows;
+    int in = shape.inputs();
+    int hid = shape.hidden();
+    int out = shape.classes();
+    x = Matrix.zeros(rows, in);
+    a1 = Matrix.zeros(rows, hid);
+    h = Matrix.zeros(rows, hid);
+    z = Matrix.zeros(rows, out);
+    d2 = Matrix.zeros(rows, out);
+    dh = Matrix.zeros(rows, hid);
+    d1 = Matrix.zeros(rows, hid);
+    xNative = ParameterVector.nativeFloats(x.array());
+    a1Native = ParameterVector.nativeFloats(a1.array());
+    hNative = ParameterVector.nativeFloats(h.array());
+    zNative = ParameterVector.nativeFloats(z.array());
+    d2Native = ParameterVector.nativeFloats(d2.array());
+    dhNative = ParameterVector.nativeFloats(dh.array());
+    d1Native = ParameterVector.nativeFloats(d1.array());
+    xs = new float[rows * in];
+    act = new float[rows * hid];
+    hs = new float[rows * hid];
+    mask = new float[rows * hid];
+    zs = new float[rows * out];
+    ds = new float[rows * Math.max(hid, out)];
+    b1 = new float[hid];
+    b2 = new float[out];
+    gb1 = new float[hid];
+    gb2 = new float[out];
+    labels = new int[rows];
+    predicted = new int[rows];
+  }
+
+  public int rows() {
+    return rows;
+  }
+
+  /** Loads images {@code indices[from .. from+rows)} as the next batch. */
+  public void load(LabeledImages images, int[] indices, int from) {
+    images.copyScaled(indices, from, rows, xs);
+    for (int k = 0; k < rows; k++) {
+      labels[k] = images.label(indices[from + k]);
+    }
+    xNative.put(0, xs, 0, xs.length);
+  }
+
+  /**
+   * One training pass over the loaded batch: writes the gradient of the mean cross-entropy loss into
+   * {@code grad} (overwriting it) and returns that loss. Dropout with rate {@code dropout} (inverted, so
+   * evaluation needs no rescaling) draws from {@code random}.
+   */
+  public double train(ParameterVector params, ParameterVector grad, float dropout, SplitMix64 random) {
+    double loss = forward(params, dropout, random);
+    backward(params, grad);
+    return loss / rows;
+  }
+
+  /**
+   * Forward pass without dropout over the first {@code n} loaded rows: stores predictions and returns the
+   * number that match the labels; {@link #lastLoss} gives their summed loss.
+   */
+  public int evaluate(ParameterVector params, int n) {
+    forward(params, 0f, null);
+    int correct = 0;
+    for (int k = 0; k < n; k++) {
+      correct += predicted[k] == labels[k] ? 1 : 0;
+    }
+    double loss = 0;
+    int out = shape.classes();
+    for (int k = 0; k < n; k++) {
+      loss -= Math.log(Math.max(zs[k * out + labels[k]], 1e-30f));
+    }
+    lastLoss = loss;
+    return correct;
+  }
+
+  /** The summed cross-entropy loss of the rows the last {@link #evaluate} counted. */
+  public double lastLoss() {
+    return lastLoss;
+  }
+
+  /** The predicted class of loaded row {@code k} after the last pass. */
+  public int predicted(int k) {
+    return predicted[k];
+  }
+
+  private double forward(ParameterVector params, float dropout, SplitMix64 random) {
+    int hid = shape.hidden();
+    int out = shape.classes();
+    a1.setProduct(x, false, params.w1(), false, 0f);
+    a1Native.get(0, act, 0, rows * hid);
+    params.get(shape.b1Offset(), b1, 0, hid);
+    addBiasTanh(act, b1, rows, hid);
+    if (dropout > 0f) {
+      fillDropoutMask(dropout, random);
+      multiply(act, mask, hs, rows * hid);
+    } else {
+      Arrays.fill(mask, 1f);
+      System.arraycopy(act, 0, hs, 0, rows * hid);
+    }
+    hNative.put(0, hs, 0, rows * hid);
+    z.setProduct(h, false, params.w2(), false, 0f);
+    zNative.get(0, zs, 0, rows * out);
+    params.get(shape.b2Offset(), b2, 0, out);
+    double loss = 0;
+    for (int k = 0; k < rows; k++) {
+      predicted[k] = softmaxRow(zs, k * out, b2, out);
+      loss -= Math.log(Math.max(zs[k * out + labels[k]], 1e-30f));
+    }
+    return loss;
+  }
+
+  /** v ← tanh(v + bias), row by row. */
+  private static void addBiasTanh(float[] v, float[] bias, int rows, int cols) {
+    for (int k = 0; k < rows; k++) {
+      int base = k * cols;
+      for (int j = 0; j < cols; j++) {
+        v[base + j] = FastTanh.tanh(v[base + j] + bias[j]);
+      }
+    }
+  }
+
+  private static void multiply(float[] a, float[] b, float[] out, int n) {
+    for (int i = 0; i < n; i++) {
+      out[i] = a[i] * b[i];
+    }
+  }
+
+  /** Adds the bias to one row of logits and turns it into probabilities in place; returns the arg-max. */
+  private static int softmaxRow(float[] z, int base, float[] bias, int n) {
+    float max = Float.NEGATIVE_INFINITY;
+    int arg = 0;
+    for (int c = 0; c < n; c++) {
+      float v = z[base + c] + bias[c];
+      z[base + c] = v;
+      if (v > max) {
+        max = v;
+        arg = c;
+      }
+    }
+    float sum = 0f;
+    for (int c = 0; c < n; c++) {
+      float e = FastExp.exp(z[base + c] - max);
+      z[base + c] = e;
+      sum += e;
+    }
+    float inv = 1f / sum;
+    for (int c = 0; c < n; c++) {
+      z[base + c] *= inv;
+    }
+    return arg;
+  }
+
+  /**
+   * Inverted dropout: each unit is kept with probability 1 − rate and then scaled by 1/(1 − rate). Four
+   * 16-bit draws per random long and a branch-free comparison: the mask costs a fifth of one draw per unit.
+   */
+  private void fillDropoutMask(float rate, SplitMix64 random) {
+    float keep = 1f / (1f - rate);
+    int threshold = Math.round(rate * 65536f);
+    int n = mask.length;
+    for (int i = 0; i < n; i += 4) {
+      long bits = random.nextLong();
+      for (int q = 0; q < 4 && i + q < n; q++) {
+        int draw = (int) (bits >>> (16 * q)) & 0xffff;
+        // (draw - threshold) >>> 31 is 1 exactly when draw < threshold: that unit is dropped.
+        mask[i + q] = keep * (1 - ((draw - threshold) >>> 31));
+      }
+    }
+  }
+
+  private void backward(ParameterVector params, ParameterVector grad) {
+    int hid = shape.hidden();
+    int out = shape.classes();
+    float invRows = 1f / rows;
+    Arrays.fill(gb2, 0f);
+    for (int k = 0; k < rows; k++) {
+      int base = k * out;
+      for (int c = 0; c < out; c++) {
+        float d = (zs[base + c] - (c == labels[k] ? 1f : 0f)) * invRows;
+        ds[base + c] = d;
+        gb2[c] += d;
+      }
+    }
+    d2Native.put(0, ds, 0, rows * out);
+    grad.put(shape.b2Offset(), gb2, 0, out);
+    grad.w2().setProduct(h, true, d2, false, 0f);
+    dh.setProduct(d2, false, params.w2(), true, 0f);
+    dhNative.get(0, ds, 0, rows * hid);
+    Arrays.fill(gb1, 0f);
+    for (int k = 0; k < rows; k++) {
+      int base = k * hid;
+      for (int j = 0; j < hid; j++) {
+        float t = act[base + j];
+        float d = ds[base + j] * mask[base + j] * (1f - t * t);
+        ds[base + j] = d;
+        gb1[j] += d;
+      }
+    }
+    d1Native.put(0, ds, 0, rows * hid);
+    grad.put(shape.b1Offset(), gb1, 0, hid);
+    grad.w1().setProduct(x, true, d1, false, 0f);
+  }
+}

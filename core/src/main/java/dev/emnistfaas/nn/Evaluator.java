@@ -1,0 +1,52 @@
+package dev.emnistfaas.nn;
+
+import dev.emnistfaas.data.LabeledImages;
+
+/**
+ * Scores parameters on one fixed set of images (forward passes without dropout, in chunks), reusing its
+ * buffers across calls so that frequent evaluation during training allocates nothing.
+ */
+public final class Evaluator {
+  private static final int CHUNK = 512;
+
+  private final LabeledImages images;
+  private final BatchPass pass;
+  private final int[] order;
+
+  public Evaluator(NetworkShape shape, LabeledImages images) {
+    if (images.size() == 0) {
+      throw new IllegalArgumentException("no images to evaluate on");
+    }
+    this.images = images;
+    this.pass = new BatchPass(shape, Math.min(CHUNK, images.size()));
+    int rows = pass.rows();
+    // Padded to whole chunks with image 0; the padding rows are computed and not counted.
+    this.order = new int[(images.size() + rows - 1) / rows * rows];
+    for (int i = 0; i < images.size(); i++) {
+      order[i] = i;
+    }
+  }
+
+  public Evaluation evaluate(ParameterVector params) {
+    return evaluate(params, null);
+  }
+
+  /** Scores {@code params}; when {@code confusion} is given, adds counts[true label][predicted] to it. */
+  public Evaluation evaluate(ParameterVector params, int[][] confusion) {
+    int correct = 0;
+    double loss = 0;
+    int rows = pass.rows();
+    for (int from = 0; from < images.size(); from += rows) {
+      int n = Math.min(rows, images.size() - from);
+      pass.load(images, order, from);
+      correct += pass.evaluate(params, n);
+      loss += pass.lastLoss();
+      if (confusion != null) {
+        for (int k = 0; k < n; k++) {
+          confusion[images.label(from + k)][pass.predicted(k)]++;
+        }
+      }
+    }
+    return new Evaluation(correct, images.size(), loss / images.size());
+  }
+}

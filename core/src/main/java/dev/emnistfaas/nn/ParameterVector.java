@@ -1,0 +1,156 @@
+package dev.emnistfaas.nn;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import org.bytedeco.javacpp.FloatPointer;
+import org.nd4j.linalg.api.buffer.DataBuffer;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * All parameters of one network (or a gradient of them) in one flat float32 vector, off-heap in ND4J, with
+ * matrix views per layer that share its memory. Its little-endian bytes are what the parameter store keeps.
+ */
+public final class ParameterVector {
+  private final NetworkShape shape;
+  private final INDArray flat;
+  private final Matrix w1;
+  private final Matrix w2;
+  private final FloatBuffer floats;
+
+  private ParameterVector(NetworkShape shape) {
+    this.shape = shape;
+    this.flat = Nd4j.create(DataType.FLOAT, shape.size());
+    DataBuffer data = flat.data();
+    this.w1 = Matrix.of(view(data, shape.w1Offset(), shape.inputs(), shape.hidden()));
+    this.w2 = Matrix.of(view(data, shape.w2Offset(), shape.hidden(), shape.classes()));
+    this.floats = nativeFloats(flat);
+  }
+
+  /** A vector of zeros. */
+  public static ParameterVector zeros(NetworkShape shape) {
+    return new ParameterVector(shape);
+  }
+
+  /**
+   * Seeded initialisation: weights from N(0, 1/fan-in) (keeps tanh out of saturation at the start), biases 0.
+   */
+  public static ParameterVector initial(NetworkShape shape, long seed) {
+    ParameterVector p = new ParameterVector(shape);
+    SplitMix64 random = new SplitMix64(seed);
+    float[] values = new float[shape.size()];
+    double s1 = Math.sqrt(1.0 / shape.inputs());
+    for (int i = 0; i < shape.inputs() * shape.hidden(); i++) {
+      values[shape.w1Offset() + i] = (float) (random.nextGaussian() * s1);
+    }
+    double s2 = Math.sqrt(1.0 / shape.hidden());
+    for (int i = 0; i < shape.hidden() * shape.classes(); i++) {
+      values[shape.w2Offset() + i] = (float) (random.nextGaussian() * s2);
+    }
+    p.set(values);
+    return p;
+  }
+
+  private static INDArray view(DataBuffer data, long offset, int rows, int cols) {
+    return Nd4j.create(data, new long[] {rows, cols}, new long[] {cols, 1}, offset, 'c');
+  }
+
+  /** A float buffer over an array's off-heap memory, in native byte order, for bulk copies without ND4J ops. */
+  static FloatBuffer nativeFloats(INDArray array) {
+    return new FloatPointer(array.data().addressPointer()).limit(array.length()).asBuffer();
+  }
+
+  public NetworkShape shape() {
+    return shape;
+  }
+
+  public int size() {
+    return shape.size();
+  }
+
+  public INDArray flat() {
+    return flat;
+  }
+
+  /** W1 (inputs×hidden), a view of the flat vector. */
+  public Matrix w1() {
+    return w1;
+  }
+
+  /** W2 (hidden×classes), a view of the flat vector. */
+  public Matrix w2() {
+    return w2;
+  }
+
+  /** Absolute-indexed view of the values; callers use absolute get/put so its position never matters. */
+  FloatBuffer floats() {
+    return floats;
+  }
+
+  public float get(int index) {
+    return floats.get(index);
+  }
+
+  public void put(int index, float value) {
+    floats.put(index, value);
+  }
+
+  public void get(int offset, float[] dst, int dstOffset, int length) {
+    floats.get(offset, dst, dstOffset, length);
+  }
+
+  public void put(int offset, float[] src, int srcOffset, int length) {
+    floats.put(offset, src, srcOffset, length);
+  }
+
+  public float[] toArray() {
+    float[] out = new float[size()];
+    floats.get(0, out, 0, out.length);
+    return out;
+  }
+
+  public void set(float[] values) {
+    checkLength(values.length);
+    floats.put(0, values, 0, values.length);
+  }
+
+  public void copyFrom(ParameterVector other) {
+    checkLength(other.size());
+    flat.assign(other.flat);
+  }
+
+  public void fill(float value) {
+    flat.assign(value);
+  }
+
+  /** The values as little-endian float32 bytes: the parameter store's wire and storage format. */
+  public byte[] toBytes() {
+    ByteBuffer out = ByteBuffer.allocate(size() * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+    writeTo(out);
+    return out.array();
+  }
+
+  /** Writes the values as little-endian float32 at {@code out}'s position and advances it. */
+  public void writeTo(ByteBuffer out) {
+    out.slice().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().put(floats.duplicate().position(0));
+    out.position(out.position() + size() * Float.BYTES);
+  }
+
+  /** Reads little-endian float32 bytes; the length must be exactly this vector's. */
+  public void setBytes(byte[] bytes) {
+    if (bytes.length != size() * Float.BYTES) {
+      throw new IllegalArgumentException(
+          bytes.length + " bytes do not hold " + size() + " float32 parameters of network " + shape);
+    }
+    FloatBuffer src = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
+    floats.duplicate().position(0).put(src);
+  }
+
+  private void checkLength(int length) {
+    if (length != size()) {
+      throw new IllegalArgumentException(length + " values for " + size() + " parameters of network " + shape);
+    }
+  }
+}

@@ -1,0 +1,42 @@
+package dev.emnistfaas.optim;
+
+import dev.emnistfaas.nn.ParameterVector;
+
+/**
+ * Adagrad as Dean et al. (2012) use it in Downpour SGD: each parameter's rate is γ/√(Σg²), the sum over every
+ * gradient it has seen. The accumulators live on the heap; parameters move in bulk copies.
+ */
+public final class Adagrad implements Optimizer {
+  /** Keeps the first steps finite where a parameter has seen only zero gradients. */
+  static final float EPSILON = 1e-8f;
+
+  private final float learningRate;
+  private final float[] accumulators;
+  private final float[] values;
+  private final float[] gradient;
+
+  public Adagrad(double learningRate, int size) {
+    this.learningRate = (float) learningRate;
+    this.accumulators = new float[size];
+    this.values = new float[size];
+    this.gradient = new float[size];
+  }
+
+  @Override
+  public void apply(ParameterVector params, ParameterVector grad) {
+    params.get(0, values, 0, values.length);
+    grad.get(0, gradient, 0, gradient.length);
+    step(learningRate, values, gradient, accumulators);
+    params.put(0, values, 0, values.length);
+  }
+
+  /** One Adagrad step on arrays: the rule the parameter store also applies. */
+  public static void step(float learningRate, float[] values, float[] gradient, float[] accumulators) {
+    for (int i = 0; i < values.length; i++) {
+      float g = gradient[i];
+      float acc = accumulators[i] + g * g;
+      accumulators[i] = acc;
+      values[i] -= learningRate * g / ((float) Math.sqrt(acc) + EPSILON);
+    }
+  }
+}

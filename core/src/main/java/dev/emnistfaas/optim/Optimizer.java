@@ -1,0 +1,17 @@
+package dev.emnistfaas.optim;
+
+import dev.emnistfaas.nn.ParameterVector;
+
+/** Updates parameters in place from a gradient of the loss (the descent direction is its negative). */
+public interface Optimizer {
+  void apply(ParameterVector params, ParameterVector grad);
+
+  /** The optimiser a setting describes, with fresh state sized for {@code params}. */
+  static Optimizer create(OptimizerSetting setting, int size) {
+    return switch (setting.kind()) {
+      case SGD -> new Sgd(setting.learningRate());
+      case MOMENTUM -> new Momentum(setting.learningRate(), setting.momentum(), size);
+      case ADAGRAD -> new Adagrad(setting.learningRate(), size);
+    };
+  }
+}
