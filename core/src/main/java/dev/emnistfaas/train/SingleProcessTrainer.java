@@ -98,7 +98,9 @@ public final class SingleProcessTrainer {
     }
     double seconds = (System.nanoTime() - start) / 1e9;
     boolean reached = !Double.isNaN(secondsToTarget);
-    if (!reached) {
+    if (config.targetAccuracy() == 0) {
+      log.printf("trained %d epochs; best eval acc %.2f %%%n", config.maxEpochs(), 100 * best);
+    } else if (!reached) {
       log.printf("target %.2f %% not reached in %d epochs; best eval acc %.2f %%%n",
           100 * config.targetAccuracy(), config.maxEpochs(), 100 * best);
     }

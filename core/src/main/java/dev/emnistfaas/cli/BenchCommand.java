@@ -1,0 +1,90 @@
+package dev.emnistfaas.cli;
+
+import dev.emnistfaas.bench.ReferenceScripts;
+import dev.emnistfaas.bench.StepTiming;
+import dev.emnistfaas.data.EmnistDataset;
+import dev.emnistfaas.nn.Blas;
+import dev.emnistfaas.optim.OptimizerSetting;
+import dev.emnistfaas.train.SingleProcessTrainer;
+import dev.emnistfaas.train.TrainingConfig;
+import dev.emnistfaas.train.TrainingResult;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code emnist bench}: Java against the numpy references in one run, as ratios (the machines are shared and
+ * noisy; absolute times mean little across runs).
+ */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+    description = "Step throughput and time to 75 %%, Java versus the numpy reference scripts, in one run.")
+final class BenchCommand implements Callable<Integer> {
+  @Option(names = "--data", description = "EMNIST directory (default: $EMNIST_DIR)")
+  String data = System.getenv().getOrDefault("EMNIST_DIR", "");
+
+  @Option(names = "--reference", description = "directory of numpy_step.py and emnist_np.py (default ${DEFAULT-VALUE})")
+  Path reference = Path.of("../shared/bench");
+
+  @Option(names = "--runs", description = "training runs per side for time to target (default ${DEFAULT-VALUE})")
+  int runs = 3;
+
+  @Option(names = "--skip-seed", description = "skip the predecessor's algorithm (about 30 s)")
+  boolean skipSeed;
+
+  @Override
+  public Integer call() {
+    ReferenceScripts numpy = new ReferenceScripts(reference);
+    Blas.useThreads(1);
+    OptimizerSetting sgd = new OptimizerSetting(OptimizerSetting.Kind.SGD, 0.1, 0);
+    System.out.println("== one training step, H=100, 47 classes, one BLAS thread (best of 4 x 3000 steps)");
+    System.out.println("batch   java samples/s   numpy samples/s   java/numpy");
+    for (int batch : new int[] {32, 128}) {
+      double java = batch / StepTiming.secondsPerStep(batch, 100, 47, 0f, 3000, sgd);
+      double np = numpy.stepSamplesPerSecond(batch, 100);
+      System.out.printf("%5d   %14.0f   %15.0f   %10.2f%n", batch, java, np, java / np);
+    }
+
+    TrainingConfig defaults = TrainingConfig.defaults(data);
+    EmnistDataset dataset = EmnistDataset.load(defaults.dataSource());
+    System.out.println("\n== time to 75 % evaluation accuracy on " + dataset.description());
+    PrintStream quiet = new PrintStream(OutputStream.nullOutputStream());
+    double javaEpochEval = Double.MAX_VALUE;
+    double javaFrequentEval = Double.MAX_VALUE;
+    double tuned = Double.MAX_VALUE;
+    for (int run = 0; run < runs; run++) {
+      TrainingConfig epochEnds = withEvalEvery(defaults, 0);
+      javaEpochEval = Math.min(javaEpochEval, time(new SingleProcessTrainer(epochEnds, quiet)
+          .run(dataset.train(), dataset.eval())));
+      javaFrequentEval = Math.min(javaFrequentEval, time(new SingleProcessTrainer(defaults, quiet)
+          .run(dataset.train(), dataset.eval())));
+      tuned = Math.min(tuned, numpy.secondsToTarget("tuned", Path.of(data), 0.75));
+    }
+    System.out.printf("java, evaluating at epoch ends like the reference   %7.2f s   %.2fx the tuned numpy time%n",
+        javaEpochEval, javaEpochEval / tuned);
+    System.out.printf("java, default (also every %d steps)               %7.2f s   %.2fx the tuned numpy time%n",
+        defaults.evalEverySteps(), javaFrequentEval, javaFrequentEval / tuned);
+    System.out.printf("numpy tuned reference (best of %d)                  %7.2f s%n", runs, tuned);
+    if (!skipSeed) {
+      double seed = numpy.secondsToTarget("seed", Path.of(data), 0.75);
+      System.out.printf("numpy seed reference (the predecessor's algorithm) %7.2f s   java default is %.1fx faster%n",
+          seed, seed / javaFrequentEval);
+    }
+    return 0;
+  }
+
+  private static double time(TrainingResult r) {
+    if (!r.reached()) {
+      throw new IllegalStateException("java run did not reach 75 % (best " + r.best() + ")");
+    }
+    return r.secondsToTarget();
+  }
+
+  private static TrainingConfig withEvalEvery(TrainingConfig c, int steps) {
+    return new TrainingConfig(c.dataDir(), c.split(), c.evalFraction(), c.splitSeed(), c.hidden(), c.batch(),
+        c.dropout(), c.optimizer(), c.learningRate(), c.momentum(), c.seed(), c.maxEpochs(), c.targetAccuracy(),
+        steps, c.threads());
+  }
+}

@@ -1,0 +1,136 @@
+package dev.emnistfaas.data;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.emnistfaas.RealData;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+/** The real bymerge files: counts, the seeded split and the shards. */
+class EmnistDatasetTest {
+
+  @Test
+  void bymergeTestFileHasOfficialCountsAndIsSplitNinetyTen() {
+    EmnistDataset d = RealData.dataset();
+    assertEquals(EmnistSplit.BYMERGE, d.split());
+    assertEquals(116_323, d.train().size() + d.eval().size());
+    assertEquals(47, d.train().classes());
+    assertEquals(47, d.train().mapping().labelCount());
+    assertEquals(11_632, d.eval().size());
+    assertEquals(104_691, d.train().size());
+    assertTrue(d.description().contains("only the official test set is present"), d.description());
+    assertTrue(d.description().contains("seed 7"), d.description());
+    assertEquals("0", d.train().mapping().character(0));
+    assertEquals("A", d.train().mapping().character(10));
+    assertEquals("t", d.train().mapping().character(46));
+  }
+
+  @Test
+  void everyClassOccursInBothParts() {
+    EmnistDataset d = RealData.dataset();
+    for (LabeledImages part : new LabeledImages[] {d.train(), d.eval()}) {
+      int[] counts = new int[47];
+      for (int i = 0; i < part.size(); i++) {
+        counts[part.label(i)]++;
+      }
+      for (int c = 0; c < 47; c++) {
+        assertTrue(counts[c] > 0, "class " + c + " missing");
+      }
+    }
+  }
+
+  @Test
+  void splitIsDeterministicAndDisjoint() {
+    EmnistDataset a = RealData.dataset();
+    EmnistDataset b = EmnistDataset.load(EmnistDataset.Source.of(RealData.dir()));
+    assertEquals(fingerprints(a.train()), fingerprints(b.train()));
+    assertEquals(fingerprints(a.eval()), fingerprints(b.eval()));
+
+    EmnistDataset other = EmnistDataset.load(
+        new EmnistDataset.Source(RealData.dir(), java.util.Optional.empty(), 0.1, 8));
+    assertNotEquals(fingerprints(a.eval()), fingerprints(other.eval()), "another seed, another split");
+
+    // Disjoint: no (image, label) of the evaluation part occurs in training, beyond true duplicates in
+    // the source file, which we count in the whole file first.
+    Set<String> seen = new HashSet<>();
+    int duplicatesInFile = 0;
+    for (LabeledImages part : new LabeledImages[] {a.train(), a.eval()}) {
+      for (int i = 0; i < part.size(); i++) {
+        duplicatesInFile += seen.add(fingerprint(part, i)) ? 0 : 1;
+      }
+    }
+    Set<String> train = new HashSet<>(fingerprints(a.train()));
+    long shared = fingerprints(a.eval()).stream().filter(train::contains).count();
+    assertTrue(shared <= duplicatesInFile, shared + " shared vs " + duplicatesInFile + " duplicates in the file");
+  }
+
+  @Test
+  void shardsAreDisjointCoverEverythingAndDifferByAtMostOne() {
+    LabeledImages train = RealData.dataset().train();
+    for (int workers : new int[] {1, 3, 6, 7}) {
+      int total = 0;
+      int min = Integer.MAX_VALUE;
+      int max = 0;
+      int offset = 0;
+      for (int w = 0; w < workers; w++) {
+        LabeledImages shard = train.shard(w, workers);
+        total += shard.size();
+        min = Math.min(min, shard.size());
+        max = Math.max(max, shard.size());
+        // Each shard is the next block of the training order: together they are the training part again.
+        for (int i = 0; i < shard.size(); i++, offset++) {
+          assertEquals(train.label(offset), shard.label(i));
+          if (i % 997 == 0) {
+            assertEquals(fingerprint(train, offset), fingerprint(shard, i));
+          }
+        }
+      }
+      assertEquals(train.size(), total);
+      assertTrue(max - min <= 1, workers + " workers: sizes " + min + ".." + max);
+    }
+    assertEquals(fingerprints(train.shard(1, 3)), fingerprints(train.shard(1, 3)));
+  }
+
+  @Test
+  void uprightViewTransposesTheStoredImage() {
+    LabeledImages train = RealData.dataset().train();
+    int[] up = train.upright(5);
+    for (int r = 0; r < 28; r++) {
+      for (int c = 0; c < 28; c++) {
+        assertEquals(train.pixel(5, c * 28 + r), up[r * 28 + c]);
+      }
+    }
+    assertEquals(28 * 29, train.render(5).length());
+  }
+
+  private static java.util.List<String> fingerprints(LabeledImages images) {
+    java.util.List<String> out = new java.util.ArrayList<>();
+    for (int i = 0; i < images.size(); i++) {
+      out.add(fingerprint(images, i));
+    }
+    return out;
+  }
+
+  private static String fingerprint(LabeledImages images, int i) {
+    int[] px = new int[LabeledImages.PIXELS];
+    for (int p = 0; p < px.length; p++) {
+      px[p] = images.pixel(i, p);
+    }
+    return images.label(i) + ":" + Arrays.hashCode(px);
+  }
+
+  @Test
+  void copyScaledMapsBytesToUnitInterval() {
+    LabeledImages train = RealData.dataset().train();
+    float[] out = new float[2 * LabeledImages.PIXELS];
+    train.copyScaled(new int[] {3, 9}, 0, 2, out);
+    for (int p = 0; p < LabeledImages.PIXELS; p++) {
+      assertEquals(train.pixel(3, p) / 255f, out[p], 0f);
+      assertEquals(train.pixel(9, p) / 255f, out[LabeledImages.PIXELS + p], 0f);
+    }
+  }
+}

@@ -1,0 +1,51 @@
+package dev.emnistfaas.train;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.emnistfaas.RealData;
+import dev.emnistfaas.data.EmnistDataset;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** Training on the real bymerge data. */
+class SingleProcessTrainerTest {
+
+  @Test
+  void reachesSeventyFivePercentOnTheBymergeEvaluationPart() {
+    EmnistDataset data = RealData.dataset();
+    TrainingConfig config = TrainingConfig.defaults(RealData.dir().toString());
+    ByteArrayOutputStream log = new ByteArrayOutputStream();
+    TrainingResult r = new SingleProcessTrainer(config, new PrintStream(log, true)).run(data.train(), data.eval());
+    assertTrue(r.reached(), log.toString());
+    assertTrue(r.finalAccuracy() >= 0.75, "final accuracy " + r.finalAccuracy());
+    assertTrue(r.epochsToTarget() <= 2, "took " + r.epochsToTarget() + " epochs");
+    assertTrue(log.toString().contains("target 75.00 % reached"), log.toString());
+  }
+
+  @Test
+  void sameSeedSameRun() {
+    EmnistDataset data = RealData.dataset();
+    TrainingConfig base = TrainingConfig.defaults(RealData.dir().toString());
+    TrainingConfig config = new TrainingConfig(base.dataDir(), "", 0.1, 7, 20, 64, 0.2, "sgd", 0.1, 0, 9,
+        1, 0, 100, 1);
+    var a = data.train().shard(0, 10);
+    TrainingResult r1 = new SingleProcessTrainer(config, new PrintStream(new ByteArrayOutputStream())).run(a, data.eval());
+    TrainingResult r2 = new SingleProcessTrainer(config, new PrintStream(new ByteArrayOutputStream())).run(a, data.eval());
+    assertEquals(r1.history().stream().map(TrainingResult.Checkpoint::accuracy).toList(),
+        r2.history().stream().map(TrainingResult.Checkpoint::accuracy).toList());
+    assertEquals(List.of(100L, 164L), r1.history().stream().map(TrainingResult.Checkpoint::step).toList());
+  }
+
+  @Test
+  void invalidConfigNamesEveryBadField() {
+    TrainingConfig bad = new TrainingConfig("", "bogus", 1.5, 7, 0, 0, 1.0, "adam", -1, 1, 1, 0, 2, -1, 0);
+    List<String> p = bad.problems();
+    for (String field : List.of("dataDir", "split", "evalFraction", "hidden", "batch", "dropout", "optimizer",
+        "learningRate", "momentum", "maxEpochs", "targetAccuracy", "evalEverySteps", "threads")) {
+      assertTrue(p.stream().anyMatch(s -> s.startsWith(field + ":")), field + " not named in " + p);
+    }
+  }
+}
