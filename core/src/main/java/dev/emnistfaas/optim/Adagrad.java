@@ -26,14 +26,18 @@ public final class Adagrad implements Optimizer {
   public void apply(ParameterVector params, ParameterVector grad) {
     params.get(0, values, 0, values.length);
     grad.get(0, gradient, 0, gradient.length);
-    step(learningRate, values, gradient, accumulators);
+    step(learningRate, values, gradient, 0, values.length, accumulators);
     params.put(0, values, 0, values.length);
   }
 
-  /** One Adagrad step on arrays: the rule the parameter store also applies. */
-  public static void step(float learningRate, float[] values, float[] gradient, float[] accumulators) {
-    for (int i = 0; i < values.length; i++) {
-      float g = gradient[i];
+  /**
+   * One Adagrad step on arrays, {@code values[0..n)} by {@code gradient[from..from+n)}: the rule the parameter
+   * store also applies, shard by shard.
+   */
+  public static void step(float learningRate, float[] values, float[] gradient, int from, int n,
+      float[] accumulators) {
+    for (int i = 0; i < n; i++) {
+      float g = gradient[from + i];
       float acc = accumulators[i] + g * g;
       accumulators[i] = acc;
       values[i] -= learningRate * g / ((float) Math.sqrt(acc) + EPSILON);

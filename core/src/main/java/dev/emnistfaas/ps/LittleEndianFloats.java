@@ -1,0 +1,23 @@
+package dev.emnistfaas.ps;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+
+/** float32 ↔ little-endian bytes, the store's value format (the flat parameter vector's, shard by shard). */
+public final class LittleEndianFloats {
+  private LittleEndianFloats() {}
+
+  public static byte[] encode(float[] values, int from, int count) {
+    byte[] out = new byte[count * Float.BYTES];
+    ByteBuffer.wrap(out).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().put(values, from, count);
+    return out;
+  }
+
+  /** Decodes {@code bytes}, which must hold exactly {@code count} floats, into {@code out[from..]}. */
+  public static void decode(byte[] bytes, float[] out, int from, int count) {
+    if (bytes.length != count * Float.BYTES) {
+      throw new IllegalStateException("stored value has " + bytes.length + " bytes, expected " + count * Float.BYTES);
+    }
+    ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(out, from, count);
+  }
+}

@@ -1,0 +1,260 @@
+package dev.emnistfaas.ps;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import redis.clients.jedis.Jedis;
+import redis.clients.jedis.Transaction;
+import redis.clients.jedis.params.SetParams;
+
+/**
+ * The parameter server of Downpour SGD for one training job, on Redis.
+ *
+ * <p>Layout ({@code P} = key prefix, {@code J} = job id, {@code s} = shard): the flat float32 vector is cut
+ * into S contiguous shards, each stored as little-endian bytes at {@code P:{J:s}:params}, with its Adagrad
+ * accumulators at {@code P:{J:s}:accum} and its update counter at {@code P:{J:s}:updates}. The braces are a
+ * Redis Cluster hash tag: one shard's keys share a slot (so one transaction covers them) while different
+ * shards spread over the nodes. {@code P:{J}:meta} holds the vector size, shard count and update rule. Every
+ * key carries the job's time-to-live (set at creation, kept by updates), so an abandoned job frees its
+ * memory; {@link #delete} frees it at once.
+ *
+ * <p>A push updates each shard atomically with an optimistic transaction: WATCH the shard, read it, apply the
+ * rule in the client, MULTI/SET/EXEC, and start over if another pusher committed in between. No update is
+ * lost, Redis runs no scripts (it only moves bytes, so it stays free for other pushers), and the retry rate
+ * is the measured cost of contention (see {@link PushStats}). Each commit also records a per-push marker so
+ * that a push retried after a dropped connection is never applied twice.
+ */
+public final class ParameterStore {
+  private static final int MAX_CONFLICT_RETRIES = 1000;
+
+  private final RedisConnection redis;
+  private final String prefix;
+  private final String job;
+  private final int size;
+  private final int shards;
+  private final UpdateRule rule;
+  private final Duration ttl;
+  private final byte[][] paramsKeys;
+  private final byte[][] accumKeys;
+  private final String[] updatesKeys;
+
+  private ParameterStore(RedisConnection redis, String prefix, String job, int size, int shards, UpdateRule rule,
+      Duration ttl) {
+    this.redis = redis;
+    this.prefix = prefix;
+    this.job = job;
+    this.size = size;
+    this.shards = shards;
+    this.rule = rule;
+    this.ttl = ttl;
+    this.paramsKeys = new byte[shards][];
+    this.accumKeys = new byte[shards][];
+    this.updatesKeys = new String[shards];
+    for (int s = 0; s < shards; s++) {
+      paramsKeys[s] = bytes(shardKey(s, "params"));
+      accumKeys[s] = bytes(shardKey(s, "accum"));
+      updatesKeys[s] = shardKey(s, "updates");
+    }
+  }
+
+  /** Creates job {@code job} holding {@code initial}; fails if the job exists. */
+  public static ParameterStore create(RedisConnection redis, String prefix, String job, float[] initial, int shards,
+      UpdateRule rule, Duration ttl) {
+    checkJobId(job);
+    if (shards < 1 || shards > initial.length) {
+      throw new IllegalArgumentException("shards must be in 1.." + initial.length + ", got " + shards);
+    }
+    ParameterStore store = new ParameterStore(redis, prefix, job, initial.length, shards, rule, ttl);
+    store.initialise(initial);
+    return store;
+  }
+
+  /** Opens an existing job, reading its layout from the store. */
+  public static ParameterStore open(RedisConnection redis, String prefix, String job) {
+    checkJobId(job);
+    Map<String, String> meta = redis.call(j -> j.hgetAll(metaKey(prefix, job)));
+    if (meta.isEmpty()) {
+      throw new StoreException.NoSuchJob(job);
+    }
+    return new ParameterStore(redis, prefix, job, Integer.parseInt(meta.get("size")),
+        Integer.parseInt(meta.get("shards")),
+        new UpdateRule(UpdateRule.Kind.parse(meta.get("rule")), Float.parseFloat(meta.get("learningRate"))),
+        Duration.ofSeconds(Long.parseLong(meta.get("ttlSeconds"))));
+  }
+
+  private static void checkJobId(String job) {
+    if (job == null || !job.matches("[A-Za-z0-9_.-]{1,64}")) {
+      throw new IllegalArgumentException("job id must be 1-64 of [A-Za-z0-9_.-], got '" + job + "'");
+    }
+  }
+
+  private static String metaKey(String prefix, String job) {
+    return prefix + ":{" + job + "}:meta";
+  }
+
+  private String shardKey(int s, String what) {
+    return prefix + ":{" + job + ":" + s + "}:" + what;
+  }
+
+  private static byte[] bytes(String s) {
+    return s.getBytes(StandardCharsets.UTF_8);
+  }
+
+  public String job() {
+    return job;
+  }
+
+  public int size() {
+    return size;
+  }
+
+  public int shards() {
+    return shards;
+  }
+
+  public UpdateRule rule() {
+    return rule;
+  }
+
+  int shardStart(int s) {
+    return (int) ((long) size * s / shards);
+  }
+
+  private void initialise(float[] initial) {
+    SetParams expire = SetParams.setParams().ex(ttl.toSeconds());
+    redis.call(j -> {
+      String meta = metaKey(prefix, job);
+      if (j.exists(meta)) {
+        throw new IllegalStateException("job '" + job + "' already exists in the parameter store");
+      }
+      for (int s = 0; s < shards; s++) {
+        int from = shardStart(s);
+        int n = shardStart(s + 1) - from;
+        Transaction t = j.multi();
+        t.set(paramsKeys[s], LittleEndianFloats.encode(initial, from, n), expire);
+        if (rule.needsAccumulators()) {
+          t.set(accumKeys[s], new byte[n * Float.BYTES], expire);
+        }
+        t.set(updatesKeys[s], "0", SetParams.setParams().ex(ttl.toSeconds()));
+        t.exec();
+      }
+      // The meta key last: a job is visible only once all its shards exist.
+      Transaction t = j.multi();
+      t.hset(meta, Map.of("size", "" + size, "shards", "" + shards, "rule", rule.kind().name(),
+          "learningRate", "" + rule.learningRate(), "ttlSeconds", "" + ttl.toSeconds()));
+      t.expire(meta, ttl.toSeconds());
+      t.exec();
+      return null;
+    });
+  }
+
+  /** Reads the whole vector into {@code out} (one MGET, one round trip). */
+  public void fetch(float[] out) {
+    checkLength(out.length, "fetch into");
+    List<byte[]> values = redis.call(j -> j.mget(paramsKeys));
+    for (int s = 0; s < shards; s++) {
+      byte[] v = values.get(s);
+      if (v == null) {
+        throw new StoreException.NoSuchJob(job);
+      }
+      int from = shardStart(s);
+      LittleEndianFloats.decode(v, out, from, shardStart(s + 1) - from);
+    }
+  }
+
+  /** Applies {@code gradient} with the job's update rule, each shard atomically. */
+  public PushStats push(float[] gradient) {
+    checkLength(gradient.length, "push of");
+    String pushId = UUID.randomUUID().toString();
+    int conflicts = 0;
+    for (int s = 0; s < shards; s++) {
+      final int shard = s;
+      conflicts += redis.call(j -> pushShard(j, shard, gradient, pushId));
+    }
+    return new PushStats(shards, conflicts);
+  }
+
+  /** One shard's optimistic transaction; returns how many times it lost a race and started over. */
+  private int pushShard(Jedis j, int s, float[] gradient, String pushId) {
+    int from = shardStart(s);
+    int n = shardStart(s + 1) - from;
+    String marker = shardKey(s, "push:" + pushId);
+    float[] values = new float[n];
+    float[] accum = rule.needsAccumulators() ? new float[n] : null;
+    for (int conflicts = 0; conflicts < MAX_CONFLICT_RETRIES; conflicts++) {
+      j.watch(paramsKeys[s]);
+      List<byte[]> current = rule.needsAccumulators()
+          ? j.mget(paramsKeys[s], accumKeys[s], bytes(marker))
+          : j.mget(paramsKeys[s], bytes(marker));
+      if (current.get(current.size() - 1) != null) {
+        j.unwatch();
+        return conflicts; // applied before a dropped connection made us run again
+      }
+      if (current.get(0) == null) {
+        j.unwatch();
+        throw new StoreException.NoSuchJob(job);
+      }
+      LittleEndianFloats.decode(current.get(0), values, 0, n);
+      if (accum != null) {
+        LittleEndianFloats.decode(current.get(1), accum, 0, n);
+      }
+      rule.apply(values, gradient, from, n, accum);
+      Transaction t = j.multi();
+      t.set(paramsKeys[s], LittleEndianFloats.encode(values, 0, n), SetParams.setParams().keepttl());
+      if (accum != null) {
+        t.set(accumKeys[s], LittleEndianFloats.encode(accum, 0, n), SetParams.setParams().keepttl());
+      }
+      t.incr(updatesKeys[s]);
+      t.set(marker, "1", SetParams.setParams().ex(600));
+      List<Object> result = t.exec();
+      if (result != null && !result.isEmpty()) {
+        return conflicts;
+      }
+    }
+    throw new IllegalStateException("shard " + s + " of job " + job + ": " + MAX_CONFLICT_RETRIES
+        + " pushes in a row lost the race; the store is overloaded");
+  }
+
+  /** Total updates applied, summed over shards (each push counts once per shard). */
+  public long updates() {
+    List<String> counts = redis.call(j -> j.mget(updatesKeys));
+    long total = 0;
+    for (String c : counts) {
+      if (c == null) {
+        throw new StoreException.NoSuchJob(job);
+      }
+      total += Long.parseLong(c);
+    }
+    return total;
+  }
+
+  /** Removes every key of the job. */
+  public void delete() {
+    redis.call(j -> {
+      List<byte[]> keys = new ArrayList<>();
+      keys.add(bytes(metaKey(prefix, job)));
+      for (int s = 0; s < shards; s++) {
+        keys.add(paramsKeys[s]);
+        keys.add(accumKeys[s]);
+        keys.add(bytes(updatesKeys[s]));
+      }
+      // One DEL per key: shards may live on different cluster nodes.
+      for (byte[] k : keys) {
+        j.del(k);
+      }
+      return null;
+    });
+  }
+
+  private void checkLength(int length, String what) {
+    if (length != size) {
+      throw new IllegalArgumentException(what + " " + length + " floats; job '" + job + "' holds " + size);
+    }
+  }
+
+  /** What one push cost. */
+  public record PushStats(int shards, int conflicts) {}
+}

@@ -1,0 +1,215 @@
+package dev.emnistfaas.ps;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.emnistfaas.optim.Adagrad;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The store against a real (embedded) redis-server. */
+class ParameterStoreTest {
+  private static final int SIZE = 83_247;
+  private static final AtomicInteger JOBS = new AtomicInteger();
+  private static EmbeddedRedis server;
+  private static RedisConnection redis;
+
+  @BeforeAll
+  static void start() {
+    server = EmbeddedRedis.start();
+    redis = RedisConnection.open(RedisSettings.local(server.url()), RedisConnection.Backoff.DEFAULT);
+  }
+
+  @AfterAll
+  static void stop() {
+    redis.close();
+    server.close();
+  }
+
+  private static String newJob() {
+    return "test-" + JOBS.incrementAndGet();
+  }
+
+  private static float[] initial() {
+    float[] v = new float[SIZE];
+    for (int i = 0; i < SIZE; i++) {
+      v[i] = i % 1000;
+    }
+    return v;
+  }
+
+  private static ParameterStore sgdStore(int shards) {
+    return ParameterStore.create(redis, "emnist", newJob(), initial(), shards,
+        new UpdateRule(UpdateRule.Kind.SGD, 1f), Duration.ofHours(1));
+  }
+
+  @Test
+  void fetchReturnsWhatWasStored() {
+    ParameterStore store = sgdStore(5);
+    float[] out = new float[SIZE];
+    store.fetch(out);
+    assertArrayEquals(initial(), out, 0f);
+    assertEquals(0, store.updates());
+    ParameterStore reopened = ParameterStore.open(redis, "emnist", store.job());
+    assertEquals(5, reopened.shards());
+    assertEquals(SIZE, reopened.size());
+  }
+
+  /** M=4 pushers, K=200 pushes each of small integers, SGD lr 1: the result is exact. */
+  @Test
+  void concurrentPushesLoseNoUpdate() throws Exception {
+    ParameterStore store = sgdStore(4);
+    int pushers = 4;
+    int pushesEach = 200;
+    ExecutorService pool = Executors.newFixedThreadPool(pushers);
+    CountDownLatch go = new CountDownLatch(1);
+    List<Future<Integer>> conflicts = new ArrayList<>();
+    for (int t = 0; t < pushers; t++) {
+      final int thread = t;
+      conflicts.add(pool.submit(() -> {
+        ParameterStore mine = ParameterStore.open(redis, "emnist", store.job());
+        float[] g = new float[SIZE];
+        int lost = 0;
+        go.await();
+        for (int k = 0; k < pushesEach; k++) {
+          for (int i = 0; i < SIZE; i += 1) {
+            g[i] = gradient(thread, k, i);
+          }
+          lost += mine.push(g).conflicts();
+        }
+        return lost;
+      }));
+    }
+    go.countDown();
+    int totalConflicts = 0;
+    for (Future<Integer> f : conflicts) {
+      totalConflicts += f.get();
+    }
+    pool.shutdown();
+
+    float[] expected = initial();
+    for (int t = 0; t < pushers; t++) {
+      for (int k = 0; k < pushesEach; k++) {
+        for (int i = 0; i < SIZE; i++) {
+          expected[i] -= gradient(t, k, i);
+        }
+      }
+    }
+    float[] actual = new float[SIZE];
+    store.fetch(actual);
+    assertArrayEquals(expected, actual, 0f);
+    assertEquals((long) pushers * pushesEach * 4, store.updates());
+    assertTrue(totalConflicts > 0, "four pushers on four shards never collided: the test did not race");
+  }
+
+  private static float gradient(int thread, int push, int i) {
+    return ((thread * 7 + push * 3 + i) % 5) - 2;
+  }
+
+  @Test
+  void adagradOnTheStoreMatchesTheLocalRule() {
+    ParameterStore store = ParameterStore.create(redis, "emnist", newJob(), initial(), 3,
+        new UpdateRule(UpdateRule.Kind.ADAGRAD, 0.5f), Duration.ofHours(1));
+    float[] local = initial();
+    float[] acc = new float[SIZE];
+    float[] g = new float[SIZE];
+    for (int k = 0; k < 3; k++) {
+      for (int i = 0; i < SIZE; i++) {
+        g[i] = (float) Math.sin(i + k) * 0.1f;
+      }
+      store.push(g);
+      Adagrad.step(0.5f, local, g, 0, SIZE, acc);
+    }
+    float[] actual = new float[SIZE];
+    store.fetch(actual);
+    assertArrayEquals(local, actual, 0f);
+  }
+
+  @Test
+  void wrongLengthPushIsRejectedWithNothingWritten() {
+    ParameterStore store = sgdStore(2);
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> store.push(new float[10]));
+    assertEquals("push of 10 floats; job '" + store.job() + "' holds 83247", e.getMessage());
+    float[] out = new float[SIZE];
+    store.fetch(out);
+    assertArrayEquals(initial(), out, 0f);
+    assertEquals(0, store.updates());
+  }
+
+  @Test
+  void unknownAndDeletedJobsAreReportedAsSuch() {
+    StoreException.NoSuchJob e = assertThrows(StoreException.NoSuchJob.class,
+        () -> ParameterStore.open(redis, "emnist", "never-created"));
+    assertEquals("no such job 'never-created' in the parameter store", e.getMessage());
+    ParameterStore store = sgdStore(2);
+    store.delete();
+    assertThrows(StoreException.NoSuchJob.class, () -> store.fetch(new float[SIZE]));
+    assertThrows(StoreException.NoSuchJob.class, () -> store.push(new float[SIZE]));
+    assertThrows(StoreException.NoSuchJob.class, () -> ParameterStore.open(redis, "emnist", store.job()));
+    assertEquals(0, (long) redis.call(j -> j.keys("emnist:{" + store.job() + "*").size()));
+  }
+
+  @Test
+  void everyKeyExpiresAndPushesKeepTheExpiry() {
+    ParameterStore store = sgdStore(3);
+    store.push(new float[SIZE]);
+    List<String> keys = redis.call(j -> new ArrayList<>(j.keys("emnist:{" + store.job() + "*")));
+    assertEquals(1 + 3 * 2 + 3, keys.size(), keys.toString()); // meta, params+updates per shard, push markers
+    for (String k : keys) {
+      long ttl = redis.call(j -> j.ttl(k));
+      assertTrue(ttl > 0, k + " has no expiry");
+    }
+  }
+
+  @Test
+  void creatingAnExistingJobFails() {
+    ParameterStore store = sgdStore(1);
+    IllegalStateException e = assertThrows(IllegalStateException.class, () -> ParameterStore.create(redis,
+        "emnist", store.job(), initial(), 1, new UpdateRule(UpdateRule.Kind.SGD, 1f), Duration.ofHours(1)));
+    assertEquals("job '" + store.job() + "' already exists in the parameter store", e.getMessage());
+  }
+
+  @Test
+  void unreachableRedisIsReportedWithItsAddressAfterBoundedRetries() {
+    int port = EmbeddedRedis.freePort();
+    long t0 = System.nanoTime();
+    StoreException.Unavailable e = assertThrows(StoreException.Unavailable.class, () -> RedisConnection.open(
+        RedisSettings.local(java.net.URI.create("redis://127.0.0.1:" + port)),
+        new RedisConnection.Backoff(3, Duration.ofMillis(20), Duration.ofMillis(40))));
+    assertTrue(e.getMessage().startsWith("cannot reach Redis at 127.0.0.1:" + port + " after 3 attempts"),
+        e.getMessage());
+    assertTrue((System.nanoTime() - t0) / 1e9 < 5, "retries are bounded");
+  }
+
+  @Test
+  void wrongPasswordIsAnAuthenticationError() {
+    try (EmbeddedRedis guarded = EmbeddedRedis.start()) {
+      try (RedisConnection open = RedisConnection.open(RedisSettings.local(guarded.url()),
+          RedisConnection.Backoff.DEFAULT)) {
+        open.call(j -> j.configSet("requirepass", "right-one"));
+      }
+      StoreException.Authentication e = assertThrows(StoreException.Authentication.class,
+          () -> RedisConnection.open(RedisSettings.local(guarded.url()).withPassword("wrong-one"),
+              RedisConnection.Backoff.DEFAULT));
+      assertTrue(e.getMessage().startsWith("Redis at 127.0.0.1:" + guarded.port() + " refused the credentials"),
+          e.getMessage());
+      assertFalse(e.getMessage().contains("wrong-one"), "the password must not appear in messages");
+      try (RedisConnection ok = RedisConnection.open(RedisSettings.local(guarded.url()).withPassword("right-one"),
+          RedisConnection.Backoff.DEFAULT)) {
+        assertEquals("PONG", ok.call(j -> j.ping()));
+      }
+    }
+  }
+}
