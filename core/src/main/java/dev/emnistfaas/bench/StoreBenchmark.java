@@ -1,0 +1,154 @@
+package dev.emnistfaas.bench;
+
+import dev.emnistfaas.ps.ParameterStore;
+import dev.emnistfaas.ps.RedisConnection;
+import dev.emnistfaas.ps.UpdateRule;
+import java.io.PrintStream;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+/**
+ * Fetch and push latency of the parameter store next to raw SET and GET of the same byte count, in one run,
+ * plus the Redis server's own time per command (INFO commandstats).
+ */
+public final class StoreBenchmark {
+  private final RedisConnection redis;
+  private final PrintStream out;
+  private final int size;
+  private final int shards;
+
+  public StoreBenchmark(RedisConnection redis, PrintStream out, int size, int shards) {
+    this.redis = redis;
+    this.out = out;
+    this.size = size;
+    this.shards = shards;
+  }
+
+  /** Millisecond latencies of {@code n} runs of an operation, after a warm-up. */
+  interface Op {
+    void run();
+  }
+
+  private static double[] latencies(Op op, int n) {
+    for (int i = 0; i < Math.min(50, n); i++) {
+      op.run();
+    }
+    double[] ms = new double[n];
+    for (int i = 0; i < n; i++) {
+      long t0 = System.nanoTime();
+      op.run();
+      ms[i] = (System.nanoTime() - t0) / 1e6;
+    }
+    Arrays.sort(ms);
+    return ms;
+  }
+
+  private static double pct(double[] sorted, double p) {
+    return sorted[Math.min(sorted.length - 1, (int) Math.floor(p * sorted.length))];
+  }
+
+  public void run(int iterations) {
+    byte[] blob = new byte[size * Float.BYTES];
+    byte[] rawKey = "emnist:bench:raw".getBytes();
+    out.printf("== parameter store, %d floats (%d bytes), %d shard(s), Redis at %s%n", size, blob.length, shards,
+        redis.address());
+    double cpu0 = serverCpuSeconds();
+    double[] set = latencies(() -> redis.call(j -> j.set(rawKey, blob)), iterations);
+    double cpu1 = serverCpuSeconds();
+    double[] get = latencies(() -> redis.call(j -> j.get(rawKey)), iterations);
+    double cpu2 = serverCpuSeconds();
+    redis.call(j -> j.del(rawKey));
+
+    String job = "bench-" + System.nanoTime();
+    ParameterStore store = ParameterStore.create(redis, "emnist", job, new float[size], shards,
+        new UpdateRule(UpdateRule.Kind.SGD, 0.01f), Duration.ofMinutes(10));
+    float[] params = new float[size];
+    float[] grad = new float[size];
+    Arrays.fill(grad, 1e-3f);
+    double[] fetch = latencies(() -> store.fetch(params), iterations);
+    double cpu3 = serverCpuSeconds();
+    double[] push = latencies(() -> store.push(grad), iterations);
+    double cpu4 = serverCpuSeconds();
+
+    out.println("operation      median ms   p99 ms");
+    row("raw SET", set);
+    row("raw GET", get);
+    row("fetch", fetch);
+    row("push", push);
+    double raw = pct(set, 0.5) + pct(get, 0.5);
+    double ours = pct(fetch, 0.5) + pct(push, 0.5);
+    out.printf("push+fetch / raw SET+GET (medians): %.2f  (target <= 2)%n", ours / raw);
+
+    // Redis's own CPU time (reading, parsing, executing, replying) over the calls of each phase, warm-up included.
+    long calls = iterations + Math.min(50, iterations);
+    double perPush = (cpu4 - cpu3) / calls * 1e6;
+    out.printf("Redis CPU per push: %.0f us -> %.0f pushes/s on one Redis core (target >= 500); "
+        + "per raw SET %.0f us, per raw GET %.0f us%n", perPush, 1e6 / perPush,
+        (cpu1 - cpu0) / calls * 1e6, (cpu2 - cpu1) / calls * 1e6);
+
+    for (int pushers : new int[] {1, 2, 4}) {
+      concurrent(store, pushers, Math.max(50, iterations / 2));
+    }
+    store.delete();
+  }
+
+  private void row(String name, double[] ms) {
+    out.printf("%-12s %10.2f %8.2f%n", name, pct(ms, 0.5), pct(ms, 0.99));
+  }
+
+  /** The Redis server's CPU seconds so far (user + system, main thread and I/O). */
+  private double serverCpuSeconds() {
+    String info = redis.call(j -> j.info("cpu"));
+    double total = 0;
+    for (String line : info.split("\r?\n")) {
+      if (line.startsWith("used_cpu_user:") || line.startsWith("used_cpu_sys:")) {
+        total += Double.parseDouble(line.substring(line.indexOf(':') + 1).trim());
+      }
+    }
+    return total;
+  }
+
+  private void concurrent(ParameterStore store, int pushers, int pushesEach) {
+    ExecutorService pool = Executors.newFixedThreadPool(pushers);
+    CountDownLatch go = new CountDownLatch(1);
+    List<Future<double[]>> results = new ArrayList<>();
+    for (int t = 0; t < pushers; t++) {
+      results.add(pool.submit(() -> {
+        float[] g = new float[size];
+        Arrays.fill(g, 1e-3f);
+        go.await();
+        double[] ms = new double[pushesEach];
+        for (int k = 0; k < pushesEach; k++) {
+          long t0 = System.nanoTime();
+          store.push(g);
+          ms[k] = (System.nanoTime() - t0) / 1e6;
+        }
+        return ms;
+      }));
+    }
+    long t0 = System.nanoTime();
+    go.countDown();
+    List<Double> all = new ArrayList<>();
+    try {
+      for (Future<double[]> f : results) {
+        for (double v : f.get()) {
+          all.add(v);
+        }
+      }
+    } catch (Exception e) {
+      throw new IllegalStateException("concurrent pushers failed", e);
+    } finally {
+      pool.shutdown();
+    }
+    double seconds = (System.nanoTime() - t0) / 1e9;
+    double[] sorted = all.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+    out.printf("%d concurrent pusher(s): %6.0f pushes/s, latency median %.2f ms, p99 %.2f ms%n", pushers,
+        all.size() / seconds, pct(sorted, 0.5), pct(sorted, 0.99));
+  }
+}

@@ -1,0 +1,39 @@
+package dev.emnistfaas.cli;
+
+import dev.emnistfaas.bench.StoreBenchmark;
+import dev.emnistfaas.ps.EmbeddedRedis;
+import dev.emnistfaas.ps.RedisConnection;
+import dev.emnistfaas.ps.RedisSettings;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code emnist store-bench}: the parameter store against raw Redis SET/GET in one run. */
+@Command(name = "store-bench", mixinStandardHelpOptions = true,
+    description = "Parameter-store fetch/push latency and throughput versus raw SET/GET, on $REDIS_URL or an "
+        + "embedded Redis.")
+final class StoreBenchCommand implements Callable<Integer> {
+  @Option(names = "--size", description = "floats in the vector (default ${DEFAULT-VALUE}: the 784-100-47 model)")
+  int size = 83_247;
+
+  @Option(names = "--shards", description = "shards (default ${DEFAULT-VALUE})")
+  int shards = 1;
+
+  @Option(names = "--iterations", description = "timed operations per measurement (default ${DEFAULT-VALUE})")
+  int iterations = 500;
+
+  @Override
+  public Integer call() {
+    RedisSettings settings = RedisSettings.fromEnvironment();
+    EmbeddedRedis embedded = settings.url().isEmpty() ? EmbeddedRedis.start() : null;
+    try (RedisConnection redis = RedisConnection.open(
+        embedded == null ? settings : RedisSettings.local(embedded.url()), RedisConnection.Backoff.DEFAULT)) {
+      new StoreBenchmark(redis, System.out, size, shards).run(iterations);
+    } finally {
+      if (embedded != null) {
+        embedded.close();
+      }
+    }
+    return 0;
+  }
+}
