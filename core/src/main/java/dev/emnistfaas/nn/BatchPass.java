@@ -43,6 +43,7 @@ public final class BatchPass {
   private final float[] gb2;
   private final int[] labels;
   private final int[] predicted;
+  private final double[] rowLoss;
   private double lastLoss;
 
   public BatchPass(NetworkShape shape, int rows) {
@@ -80,6 +81,7 @@ public final class BatchPass {
     gb2 = new float[out];
     labels = new int[rows];
     predicted = new int[rows];
+    rowLoss = new double[rows];
   }
 
   public int rows() {
@@ -113,13 +115,10 @@ public final class BatchPass {
   public int evaluate(ParameterVector params, int n) {
     forward(params, 0f, null);
     int correct = 0;
+    double loss = 0;
     for (int k = 0; k < n; k++) {
       correct += predicted[k] == labels[k] ? 1 : 0;
-    }
-    double loss = 0;
-    int out = shape.classes();
-    for (int k = 0; k < n; k++) {
-      loss -= Math.log(Math.max(zs[k * out + labels[k]], 1e-30f));
+      loss += rowLoss[k];
     }
     lastLoss = loss;
     return correct;
@@ -156,7 +155,8 @@ public final class BatchPass {
     double loss = 0;
     for (int k = 0; k < rows; k++) {
       predicted[k] = softmaxRow(zs, k * out, b2, out);
-      loss -= Math.log(Math.max(zs[k * out + labels[k]], 1e-30f));
+      rowLoss[k] = -Math.log(Math.max(zs[k * out + labels[k]], 1e-30f));
+      loss += rowLoss[k];
     }
     return loss;
   }
