@@ -140,7 +140,7 @@ public final class BatchPass {
     a1.setProduct(x, false, params.w1(), false, 0f);
     a1Native.get(0, act, 0, rows * hid);
     params.get(shape.b1Offset(), b1, 0, hid);
-    addBiasTanh(act, b1, rows, hid);
+    VectorKernels.addBiasTanh(act, b1, rows, hid);
     if (dropout > 0f) {
       fillDropoutMask(dropout, random);
       multiply(act, mask, hs, rows * hid);
@@ -152,23 +152,13 @@ public final class BatchPass {
     z.setProduct(h, false, params.w2(), false, 0f);
     zNative.get(0, zs, 0, rows * out);
     params.get(shape.b2Offset(), b2, 0, out);
+    softmax(zs, b2, rows, out);
     double loss = 0;
     for (int k = 0; k < rows; k++) {
-      predicted[k] = softmaxRow(zs, k * out, b2, out);
       rowLoss[k] = -Math.log(Math.max(zs[k * out + labels[k]], 1e-30f));
       loss += rowLoss[k];
     }
     return loss;
-  }
-
-  /** v ← tanh(v + bias), row by row. */
-  private static void addBiasTanh(float[] v, float[] bias, int rows, int cols) {
-    for (int k = 0; k < rows; k++) {
-      int base = k * cols;
-      for (int j = 0; j < cols; j++) {
-        v[base + j] = FastTanh.tanh(v[base + j] + bias[j]);
-      }
-    }
   }
 
   private static void multiply(float[] a, float[] b, float[] out, int n) {
@@ -177,29 +167,41 @@ public final class BatchPass {
     }
   }
 
-  /** Adds the bias to one row of logits and turns it into probabilities in place; returns the arg-max. */
-  private static int softmaxRow(float[] z, int base, float[] bias, int n) {
-    float max = Float.NEGATIVE_INFINITY;
-    int arg = 0;
-    for (int c = 0; c < n; c++) {
-      float v = z[base + c] + bias[c];
-      z[base + c] = v;
-      if (v > max) {
-        max = v;
-        arg = c;
+  /**
+   * Adds the bias to each row of logits and turns the rows into probabilities in place, recording each row's
+   * arg-max. The exponentials run over the whole batch at once: rows of 47 would leave 15 of every 47 values
+   * to a scalar tail.
+   */
+  private void softmax(float[] z, float[] bias, int rows, int n) {
+    for (int k = 0; k < rows; k++) {
+      int base = k * n;
+      float max = Float.NEGATIVE_INFINITY;
+      int arg = 0;
+      for (int c = 0; c < n; c++) {
+        float v = z[base + c] + bias[c];
+        z[base + c] = v;
+        if (v > max) {
+          max = v;
+          arg = c;
+        }
+      }
+      predicted[k] = arg;
+      for (int c = 0; c < n; c++) {
+        z[base + c] -= max;
       }
     }
-    float sum = 0f;
-    for (int c = 0; c < n; c++) {
-      float e = FastExp.exp(z[base + c] - max);
-      z[base + c] = e;
-      sum += e;
+    VectorKernels.exp(z, rows * n);
+    for (int k = 0; k < rows; k++) {
+      int base = k * n;
+      float sum = 0f;
+      for (int c = 0; c < n; c++) {
+        sum += z[base + c];
+      }
+      float inv = 1f / sum;
+      for (int c = 0; c < n; c++) {
+        z[base + c] *= inv;
+      }
     }
-    float inv = 1f / sum;
-    for (int c = 0; c < n; c++) {
-      z[base + c] *= inv;
-    }
-    return arg;
   }
 
   /**
@@ -228,9 +230,11 @@ public final class BatchPass {
     for (int k = 0; k < rows; k++) {
       int base = k * out;
       for (int c = 0; c < out; c++) {
-        float d = (zs[base + c] - (c == labels[k] ? 1f : 0f)) * invRows;
-        ds[base + c] = d;
-        gb2[c] += d;
+        ds[base + c] = zs[base + c] * invRows;
+      }
+      ds[base + labels[k]] -= invRows;
+      for (int c = 0; c < out; c++) {
+        gb2[c] += ds[base + c];
       }
     }
     d2Native.put(0, ds, 0, rows * out);

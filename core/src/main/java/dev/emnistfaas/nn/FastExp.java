@@ -5,13 +5,19 @@ package dev.emnistfaas.nn;
  * bits). {@link Math#exp} costs about 11 ns a call here, this about 1 ns; relative error under 2e-7 (tested).
  */
 public final class FastExp {
-  private static final float LOG2E = 1.44269504088896341f;
-  private static final float C1 = 0.693359375f;
-  private static final float C2 = -2.12194440e-4f;
-  private static final float LOW = -87.3f;
-  private static final float HIGH = 88.3f;
-  private static final float ROUNDER = 12582912f;
-  private static final int ROUNDER_BITS = Float.floatToRawIntBits(ROUNDER);
+  static final float LOG2E = 1.44269504088896341f;
+  static final float C1 = 0.693359375f;
+  static final float C2 = -2.12194440e-4f;
+  static final float LOW = -87.3f;
+  static final float HIGH = 88.3f;
+  static final float P0 = 1.9875691500e-4f;
+  static final float P1 = 1.3981999507e-3f;
+  static final float P2 = 8.3334519073e-3f;
+  static final float P3 = 4.1665795894e-2f;
+  static final float P4 = 1.6666665459e-1f;
+  static final float P5 = 5.0000001201e-1f;
+  static final float ROUNDER = 12582912f;
+  static final int ROUNDER_BITS = Float.floatToRawIntBits(ROUNDER);
 
   private FastExp() {}
 
@@ -23,12 +29,12 @@ public final class FastExp {
     float fx = shifted - ROUNDER;
     x = x - fx * C1 - fx * C2;
     float z = x * x;
-    float y = 1.9875691500e-4f;
-    y = y * x + 1.3981999507e-3f;
-    y = y * x + 8.3334519073e-3f;
-    y = y * x + 4.1665795894e-2f;
-    y = y * x + 1.6666665459e-1f;
-    y = y * x + 5.0000001201e-1f;
+    float y = P0;
+    y = y * x + P1;
+    y = y * x + P2;
+    y = y * x + P3;
+    y = y * x + P4;
+    y = y * x + P5;
     y = y * z + x + 1f;
     return y * Float.intBitsToFloat((n + 127) << 23);
   }
