@@ -39,11 +39,16 @@ final class BenchCommand implements Callable<Integer> {
     ReferenceScripts numpy = new ReferenceScripts(reference);
     Blas.useThreads(1);
     OptimizerSetting sgd = new OptimizerSetting(OptimizerSetting.Kind.SGD, 0.1, 0);
-    System.out.println("== one training step, H=100, 47 classes, one BLAS thread (best of 4 x 3000 steps)");
+    System.out.println("== one training step, H=100, 47 classes, one BLAS thread; Java and numpy alternate "
+        + "twice and each keeps its best, so a noisy moment on this shared machine hurts neither side alone");
     System.out.println("batch   java samples/s   numpy samples/s   java/numpy");
     for (int batch : new int[] {32, 128}) {
-      double java = batch / StepTiming.secondsPerStep(batch, 100, 47, 0f, 3000, sgd);
-      double np = numpy.stepSamplesPerSecond(batch, 100);
+      double java = 0;
+      double np = 0;
+      for (int round = 0; round < 2; round++) {
+        java = Math.max(java, batch / StepTiming.secondsPerStep(batch, 100, 47, 0f, 3000, sgd));
+        np = Math.max(np, numpy.stepSamplesPerSecond(batch, 100));
+      }
       System.out.printf("%5d   %14.0f   %15.0f   %10.2f%n", batch, java, np, java / np);
     }
 

@@ -1,5 +1,7 @@
 package dev.emnistfaas.data;
 
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
@@ -63,14 +65,15 @@ public final class LabeledImages {
   }
 
   /**
-   * Writes images {@code indices[from..from+count)} as floats in [0, 1] into {@code out}, row after row;
-   * the per-batch conversion from bytes that keeps the data set itself at one byte per pixel.
+   * Writes images {@code indices[from..from+count)} as floats in [0, 1], row after row, into {@code out}
+   * (native byte order, from byte 0): the per-batch conversion from bytes that keeps the data set itself at one
+   * byte per pixel. {@code out} is typically the off-heap input matrix itself, so there is no second copy.
    */
-  public void copyScaled(int[] indices, int from, int count, float[] out) {
+  public void copyScaled(int[] indices, int from, int count, ByteBuffer out) {
     int bound = BYTES.loopBound(PIXELS);
     for (int k = 0; k < count; k++) {
       int src = indices[from + k] * PIXELS;
-      int dst = k * PIXELS;
+      int dst = k * PIXELS * Float.BYTES;
       int p = 0;
       for (; p < bound; p += BYTES.length()) {
         ByteVector.fromArray(BYTES, pixels, src + p)
@@ -79,10 +82,10 @@ public final class LabeledImages {
             .convertShape(VectorOperators.I2F, FLOATS, 0)
             .reinterpretAsFloats()
             .mul(1f / 255f)
-            .intoArray(out, dst + p);
+            .intoByteBuffer(out, dst + p * Float.BYTES, ByteOrder.nativeOrder());
       }
       for (; p < PIXELS; p++) {
-        out[dst + p] = (pixels[src + p] & 0xff) * (1f / 255f);
+        out.putFloat(dst + p * Float.BYTES, (pixels[src + p] & 0xff) * (1f / 255f));
       }
     }
   }

@@ -1,8 +1,11 @@
 package dev.emnistfaas.nn;
 
 import dev.emnistfaas.data.LabeledImages;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.util.Arrays;
+import org.bytedeco.javacpp.FloatPointer;
 
 /**
  * Forward and backward passes over batches of a fixed number of rows, with every buffer allocated once.
@@ -23,7 +26,7 @@ public final class BatchPass {
   private final Matrix d2;
   private final Matrix dh;
   private final Matrix d1;
-  private final FloatBuffer xNative;
+  private final ByteBuffer xNative;
   private final FloatBuffer a1Native;
   private final FloatBuffer hNative;
   private final FloatBuffer zNative;
@@ -31,7 +34,6 @@ public final class BatchPass {
   private final FloatBuffer dhNative;
   private final FloatBuffer d1Native;
 
-  private final float[] xs;
   private final float[] act;
   private final float[] hs;
   private final float[] mask;
@@ -62,14 +64,14 @@ public final class BatchPass {
     d2 = Matrix.zeros(rows, out);
     dh = Matrix.zeros(rows, hid);
     d1 = Matrix.zeros(rows, hid);
-    xNative = ParameterVector.nativeFloats(x.array());
+    xNative = new FloatPointer(x.array().data().addressPointer()).limit(x.array().length()).asByteBuffer()
+        .order(ByteOrder.nativeOrder());
     a1Native = ParameterVector.nativeFloats(a1.array());
     hNative = ParameterVector.nativeFloats(h.array());
     zNative = ParameterVector.nativeFloats(z.array());
     d2Native = ParameterVector.nativeFloats(d2.array());
     dhNative = ParameterVector.nativeFloats(dh.array());
     d1Native = ParameterVector.nativeFloats(d1.array());
-    xs = new float[rows * in];
     act = new float[rows * hid];
     hs = new float[rows * hid];
     mask = new float[rows * hid];
@@ -90,11 +92,10 @@ public final class BatchPass {
 
   /** Loads images {@code indices[from .. from+rows)} as the next batch. */
   public void load(LabeledImages images, int[] indices, int from) {
-    images.copyScaled(indices, from, rows, xs);
+    images.copyScaled(indices, from, rows, xNative);
     for (int k = 0; k < rows; k++) {
       labels[k] = images.label(indices[from + k]);
     }
-    xNative.put(0, xs, 0, xs.length);
   }
 
   /**

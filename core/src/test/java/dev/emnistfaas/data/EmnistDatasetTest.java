@@ -126,8 +126,11 @@ class EmnistDatasetTest {
   @Test
   void copyScaledMapsBytesToUnitInterval() {
     LabeledImages train = RealData.dataset().train();
+    java.nio.ByteBuffer bytes = java.nio.ByteBuffer.allocateDirect(2 * LabeledImages.PIXELS * 4)
+        .order(java.nio.ByteOrder.nativeOrder());
+    train.copyScaled(new int[] {7, 3, 9}, 1, 2, bytes);
     float[] out = new float[2 * LabeledImages.PIXELS];
-    train.copyScaled(new int[] {3, 9}, 0, 2, out);
+    bytes.asFloatBuffer().get(out);
     int nonZero = 0;
     for (int p = 0; p < LabeledImages.PIXELS; p++) {
       float a = train.pixel(3, p) / 255f;
