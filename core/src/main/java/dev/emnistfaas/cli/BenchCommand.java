@@ -60,7 +60,7 @@ final class BenchCommand implements Callable<Integer> {
     double javaFrequentEval = Double.MAX_VALUE;
     double tuned = Double.MAX_VALUE;
     for (int run = 0; run < runs; run++) {
-      TrainingConfig epochEnds = withEvalEvery(defaults, 0);
+      TrainingConfig epochEnds = defaults.with(java.util.Map.of("evalEverySteps", 0));
       javaEpochEval = Math.min(javaEpochEval, time(new SingleProcessTrainer(epochEnds, quiet)
           .run(dataset.train(), dataset.eval())));
       javaFrequentEval = Math.min(javaFrequentEval, time(new SingleProcessTrainer(defaults, quiet)
@@ -87,9 +87,5 @@ final class BenchCommand implements Callable<Integer> {
     return r.secondsToTarget();
   }
 
-  private static TrainingConfig withEvalEvery(TrainingConfig c, int steps) {
-    return new TrainingConfig(c.dataDir(), c.split(), c.evalFraction(), c.splitSeed(), c.hidden(), c.batch(),
-        c.dropout(), c.optimizer(), c.learningRate(), c.momentum(), c.seed(), c.maxEpochs(), c.targetAccuracy(),
-        steps, c.threads());
-  }
+
 }

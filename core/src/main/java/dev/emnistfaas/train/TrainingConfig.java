@@ -4,8 +4,17 @@ import dev.emnistfaas.data.EmnistDataset;
 import dev.emnistfaas.data.EmnistSplit;
 import dev.emnistfaas.optim.OptimizerSetting;
 import java.nio.file.Path;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.MapperFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.exc.MismatchedInputException;
+import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -27,6 +36,11 @@ import java.util.Optional;
  * @param targetAccuracy stop once evaluation accuracy reaches this (0 disables)
  * @param evalEverySteps also evaluate every this many steps (0: only at epoch ends)
  * @param threads BLAS threads
+ * @param workers Downpour workers M
+ * @param nFetch a worker fetches the global parameters every this many steps
+ * @param nPush a worker pushes its accumulated gradient every this many steps
+ * @param sliceSeconds a worker's call trains this long, saves its position and hands over to the next call
+ * @param evalEverySeconds the global parameters are evaluated this often (by one worker at a time)
  */
 public record TrainingConfig(
     String dataDir,
@@ -43,11 +57,89 @@ public record TrainingConfig(
     int maxEpochs,
     double targetAccuracy,
     int evalEverySteps,
-    int threads) {
+    int threads,
+    int workers,
+    int nFetch,
+    int nPush,
+    double sliceSeconds,
+    double evalEverySeconds) {
 
+  private static final ObjectMapper JSON = new ObjectMapper()
+      .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+      .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+      .disable(MapperFeature.ALLOW_COERCION_OF_SCALARS);
+
+  /** Single-process defaults: SGD with momentum, the tuned reference's constants. */
   public static TrainingConfig defaults(String dataDir) {
     return new TrainingConfig(dataDir, "", EmnistDataset.Source.DEFAULT_EVAL_FRACTION,
-        EmnistDataset.Source.DEFAULT_SPLIT_SEED, 100, 32, 0.2, "momentum", 0.03, 0.9, 1, 30, 0.75, 1000, 1);
+        EmnistDataset.Source.DEFAULT_SPLIT_SEED, 100, 32, 0.2, "momentum", 0.03, 0.9, 1, 30, 0.75, 1000, 1,
+        1, 1, 1, 5.0, 0.5);
+  }
+
+  /**
+   * Downpour defaults: plain SGD (Dean et al.'s worker step; the store applies the same rule to pushed
+   * gradients), lr 0.2, which reaches 75 % within the first epoch in one process (measured 1.15 s).
+   */
+  public static TrainingConfig downpourDefaults(String dataDir) {
+    return defaults(dataDir).with(Map.of("optimizer", "sgd", "learningRate", 0.2, "momentum", 0.0,
+        "workers", 2));
+  }
+
+  /**
+   * This config with the fields of {@code overrides} replaced, as a JSON body would: unknown fields and values
+   * of the wrong type are refused with a message naming the field. Ranges are not checked here; see
+   * {@link #problems}.
+   */
+  public TrainingConfig with(Map<String, ?> overrides) {
+    Map<String, Object> merged = JSON.convertValue(this, new TypeReference<LinkedHashMap<String, Object>>() {});
+    merged.putAll(overrides);
+    try {
+      return JSON.convertValue(merged, TrainingConfig.class);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(describe(e), e);
+    }
+  }
+
+  /** This config with the fields of a JSON object replaced; see {@link #with(Map)}. */
+  public TrainingConfig withJson(String json) {
+    if (json == null || json.isBlank()) {
+      return this;
+    }
+    Map<String, Object> overrides;
+    try {
+      overrides = JSON.readValue(json, new TypeReference<LinkedHashMap<String, Object>>() {});
+    } catch (JsonProcessingException e) {
+      throw new IllegalArgumentException("body: not a JSON object (" + e.getOriginalMessage() + ")", e);
+    }
+    return with(overrides);
+  }
+
+  public String toJson() {
+    try {
+      return JSON.writeValueAsString(this);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  public static TrainingConfig fromJson(String json) {
+    try {
+      return JSON.readValue(json, TrainingConfig.class);
+    } catch (JsonProcessingException e) {
+      throw new IllegalArgumentException("stored config is not valid: " + e.getOriginalMessage(), e);
+    }
+  }
+
+  private static String describe(IllegalArgumentException e) {
+    Throwable cause = e.getCause();
+    if (cause instanceof UnrecognizedPropertyException u) {
+      return u.getPropertyName() + ": unknown field";
+    }
+    if (cause instanceof MismatchedInputException m && !m.getPath().isEmpty()) {
+      String field = m.getPath().get(m.getPath().size() - 1).getFieldName();
+      return field + ": wrong type (" + m.getOriginalMessage().replaceAll("\\s*\\n.*", "") + ")";
+    }
+    return "config: " + e.getMessage();
   }
 
   /** Every problem with the values, each naming its field; empty when the config is usable. */
@@ -76,6 +168,11 @@ public record TrainingConfig(
     check(p, targetAccuracy >= 0 && targetAccuracy <= 1, "targetAccuracy", "in [0, 1]", targetAccuracy);
     check(p, evalEverySteps >= 0, "evalEverySteps", "≥ 0", evalEverySteps);
     check(p, threads >= 1 && threads <= 256, "threads", "in 1..256", threads);
+    check(p, workers >= 1 && workers <= 1024, "workers", "in 1..1024", workers);
+    check(p, nFetch >= 1, "nFetch", "≥ 1", nFetch);
+    check(p, nPush >= 1, "nPush", "≥ 1", nPush);
+    check(p, sliceSeconds >= 0.1 && sliceSeconds <= 3600, "sliceSeconds", "in [0.1, 3600]", sliceSeconds);
+    check(p, evalEverySeconds >= 0.05, "evalEverySeconds", "≥ 0.05", evalEverySeconds);
     return p;
   }
 

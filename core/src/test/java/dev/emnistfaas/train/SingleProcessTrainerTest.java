@@ -29,8 +29,9 @@ class SingleProcessTrainerTest {
   void sameSeedSameRun() {
     EmnistDataset data = RealData.dataset();
     TrainingConfig base = TrainingConfig.defaults(RealData.dir().toString());
-    TrainingConfig config = new TrainingConfig(base.dataDir(), "", 0.1, 7, 20, 64, 0.2, "sgd", 0.1, 0, 9,
-        1, 0, 100, 1);
+    TrainingConfig config = base.with(java.util.Map.of("hidden", 20, "batch", 64, "optimizer", "sgd",
+        "learningRate", 0.1, "momentum", 0.0, "seed", 9, "maxEpochs", 1, "targetAccuracy", 0.0,
+        "evalEverySteps", 100));
     var a = data.train().shard(0, 10);
     TrainingResult r1 = new SingleProcessTrainer(config, new PrintStream(new ByteArrayOutputStream())).run(a, data.eval());
     TrainingResult r2 = new SingleProcessTrainer(config, new PrintStream(new ByteArrayOutputStream())).run(a, data.eval());
@@ -41,11 +42,28 @@ class SingleProcessTrainerTest {
 
   @Test
   void invalidConfigNamesEveryBadField() {
-    TrainingConfig bad = new TrainingConfig("", "bogus", 1.5, 7, 0, 0, 1.0, "adam", -1, 1, 1, 0, 2, -1, 0);
+    TrainingConfig bad = new TrainingConfig("", "bogus", 1.5, 7, 0, 0, 1.0, "adam", -1, 1, 1, 0, 2, -1, 0,
+        0, 0, 0, 0, 0);
     List<String> p = bad.problems();
     for (String field : List.of("dataDir", "split", "evalFraction", "hidden", "batch", "dropout", "optimizer",
-        "learningRate", "momentum", "maxEpochs", "targetAccuracy", "evalEverySteps", "threads")) {
+        "learningRate", "momentum", "maxEpochs", "targetAccuracy", "evalEverySteps", "threads", "workers",
+        "nFetch", "nPush", "sliceSeconds", "evalEverySeconds")) {
       assertTrue(p.stream().anyMatch(s -> s.startsWith(field + ":")), field + " not named in " + p);
     }
+  }
+
+  @Test
+  void jsonOverridesNameTheFieldTheyGetWrong() {
+    TrainingConfig d = TrainingConfig.downpourDefaults("/data");
+    assertEquals(64, d.withJson("{\"batch\": 64}").batch());
+    assertEquals("sgd", d.optimizer());
+    assertEquals(d, TrainingConfig.fromJson(d.toJson()));
+    assertEquals("bogus: unknown field", org.junit.jupiter.api.Assertions.assertThrows(
+        IllegalArgumentException.class, () -> d.withJson("{\"bogus\": 1}")).getMessage());
+    String wrongType = org.junit.jupiter.api.Assertions.assertThrows(
+        IllegalArgumentException.class, () -> d.withJson("{\"workers\": \"many\"}")).getMessage();
+    assertTrue(wrongType.startsWith("workers: wrong type"), wrongType);
+    assertTrue(org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+        () -> d.withJson("[1]")).getMessage().startsWith("body: not a JSON object"));
   }
 }
