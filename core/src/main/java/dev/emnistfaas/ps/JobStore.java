@@ -1,0 +1,136 @@
+package dev.emnistfaas.ps;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import redis.clients.jedis.params.SetParams;
+
+/**
+ * A training job's bookkeeping beside its parameters: the config (JSON), one hash per worker with its saved
+ * position and figures, the list of global evaluations, the stop flag and the evaluation lock. Keys are
+ * {@code P:{J}:…}, all with the job's time-to-live.
+ */
+public final class JobStore {
+  private final RedisConnection redis;
+  private final String prefix;
+  private final Duration ttl;
+
+  public JobStore(RedisConnection redis, String prefix, Duration ttl) {
+    this.redis = redis;
+    this.prefix = prefix;
+    this.ttl = ttl;
+  }
+
+  private String key(String job, String what) {
+    return prefix + ":{" + job + "}:" + what;
+  }
+
+  /** Records a new job's config and creation time; false if the job id is taken. */
+  public boolean create(String job, String configJson, long createdMillis) {
+    String r = redis.call(j -> j.set(key(job, "config"), configJson, SetParams.setParams().nx().ex(ttl.toSeconds())));
+    if (!"OK".equals(r)) {
+      return false;
+    }
+    redis.call(j -> j.set(key(job, "created"), "" + createdMillis, SetParams.setParams().ex(ttl.toSeconds())));
+    return true;
+  }
+
+  /** When the job was created (epoch millis): the zero of every time the job reports. */
+  public long createdMillis(String job) {
+    String v = redis.call(j -> j.get(key(job, "created")));
+    if (v == null) {
+      throw new StoreException.NoSuchJob(job);
+    }
+    return Long.parseLong(v);
+  }
+
+  public Optional<String> config(String job) {
+    return Optional.ofNullable(redis.call(j -> j.get(key(job, "config"))));
+  }
+
+  /** Worker {@code worker}'s saved record; empty before its first slice saved one. */
+  public Map<String, String> worker(String job, int worker) {
+    return redis.call(j -> j.hgetAll(key(job, "worker:" + worker)));
+  }
+
+  public void saveWorker(String job, int worker, Map<String, String> fields) {
+    String k = key(job, "worker:" + worker);
+    redis.call(j -> {
+      var t = j.multi();
+      t.hset(k, fields);
+      t.expire(k, ttl.toSeconds());
+      t.exec();
+      return null;
+    });
+  }
+
+  /** True for exactly one caller per {@code interval}: who evaluates the global parameters now. */
+  public boolean tryEvaluationTurn(String job, Duration interval) {
+    String r = redis.call(j -> j.set(key(job, "evallock"), "1", SetParams.setParams().nx().px(interval.toMillis())));
+    return "OK".equals(r);
+  }
+
+  public void addEvaluation(String job, String json) {
+    String k = key(job, "evals");
+    redis.call(j -> {
+      var t = j.multi();
+      t.rpush(k, json);
+      t.expire(k, ttl.toSeconds());
+      t.exec();
+      return null;
+    });
+  }
+
+  public List<String> evaluations(String job) {
+    return redis.call(j -> j.lrange(key(job, "evals"), 0, -1));
+  }
+
+  /** Raises the stop flag every worker checks; the first reason given stays. */
+  public void requestStop(String job, String reasonJson) {
+    redis.call(j -> j.set(key(job, "stop"), reasonJson, SetParams.setParams().nx().ex(ttl.toSeconds())));
+  }
+
+  public Optional<String> stopReason(String job) {
+    return Optional.ofNullable(redis.call(j -> j.get(key(job, "stop"))));
+  }
+
+  /**
+   * Registers a slice of {@code worker} as running until it ends or {@code expiresAtMillis} passes (a pod that
+   * dies mid-slice must not count as running forever). When a slice of another worker is running at the
+   * same moment, the job records that its workers' slices overlap.
+   */
+  public void beginSlice(String job, int worker, long nowMillis, long expiresAtMillis) {
+    String running = key(job, "running");
+    long others = redis.call(j -> {
+      j.zremrangeByScore(running, Double.NEGATIVE_INFINITY, nowMillis);
+      j.zadd(running, expiresAtMillis, "" + worker);
+      j.expire(running, ttl.toSeconds());
+      return j.zcard(running) - 1;
+    });
+    if (others > 0) {
+      redis.call(j -> j.set(key(job, "overlap"), "1", SetParams.setParams().ex(ttl.toSeconds())));
+    }
+  }
+
+  public void endSlice(String job, int worker) {
+    redis.call(j -> j.zrem(key(job, "running"), "" + worker));
+  }
+
+  /** Whether two workers' slices ever ran at the same time. */
+  public boolean slicesOverlapped(String job) {
+    return redis.call(j -> j.exists(key(job, "overlap")));
+  }
+
+  /** Removes the job's bookkeeping (its parameters are {@link ParameterStore#delete}'s). */
+  public void delete(String job, int workers) {
+    redis.call(j -> {
+      j.del(key(job, "config"), key(job, "created"), key(job, "evals"), key(job, "stop"), key(job, "evallock"),
+          key(job, "running"), key(job, "overlap"));
+      for (int w = 0; w < workers; w++) {
+        j.del(key(job, "worker:" + w));
+      }
+      return null;
+    });
+  }
+}

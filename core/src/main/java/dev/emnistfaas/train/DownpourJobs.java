@@ -1,0 +1,150 @@
+package dev.emnistfaas.train;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.emnistfaas.data.EmnistFormatException;
+import dev.emnistfaas.data.EmnistSplit;
+import dev.emnistfaas.data.LabelMapping;
+import dev.emnistfaas.data.LabeledImages;
+import dev.emnistfaas.nn.NetworkShape;
+import dev.emnistfaas.nn.ParameterVector;
+import dev.emnistfaas.ps.JobStore;
+import dev.emnistfaas.ps.ParameterStore;
+import dev.emnistfaas.ps.RedisConnection;
+import dev.emnistfaas.ps.StoreException;
+import dev.emnistfaas.ps.UpdateRule;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.UUID;
+
+/** Creating Downpour jobs in the store and reporting their status: what emnist-setup does. */
+public final class DownpourJobs {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private final RedisConnection redis;
+  private final String prefix;
+  private final Duration ttl;
+  private final JobStore jobs;
+
+  public DownpourJobs(RedisConnection redis, String prefix, Duration ttl) {
+    this.redis = redis;
+    this.prefix = prefix;
+    this.ttl = ttl;
+    this.jobs = new JobStore(redis, prefix, ttl);
+  }
+
+  public JobStore jobStore() {
+    return jobs;
+  }
+
+  public ParameterStore parameters(String job) {
+    return ParameterStore.open(redis, prefix, job);
+  }
+
+  /**
+   * Problems that make {@code config} unusable for a Downpour job, each naming its field; checked before
+   * anything is written.
+   */
+  public static List<String> problems(TrainingConfig config) {
+    List<String> p = new ArrayList<>(config.problems());
+    if (!config.optimizer().equalsIgnoreCase("sgd") && !config.optimizer().equalsIgnoreCase("adagrad")) {
+      p.add("optimizer: Downpour workers apply sgd or adagrad on the parameter store, got '" + config.optimizer()
+          + "'");
+    }
+    return p;
+  }
+
+  /** Writes the initial parameters and the config; returns the new job's id. The config must be problem-free. */
+  public String create(TrainingConfig config) {
+    List<String> p = problems(config);
+    if (!p.isEmpty()) {
+      throw new IllegalArgumentException(String.join("; ", p));
+    }
+    int classes = labelMapping(config).classes();
+    NetworkShape shape = new NetworkShape(LabeledImages.PIXELS, config.hidden(), classes);
+    String job = UUID.randomUUID().toString().substring(0, 8);
+    UpdateRule rule = new UpdateRule(UpdateRule.Kind.parse(config.optimizer().toUpperCase(Locale.ROOT)),
+        (float) config.learningRate());
+    ParameterStore.create(redis, prefix, job, ParameterVector.initial(shape, config.seed()).toArray(), 1, rule, ttl);
+    if (!jobs.create(job, config.toJson(), System.currentTimeMillis())) {
+      throw new IllegalStateException("job id " + job + " is taken");
+    }
+    return job;
+  }
+
+  /** The label mapping of the config's data: only the small mapping file is read. */
+  private static LabelMapping labelMapping(TrainingConfig config) {
+    Path dir = Path.of(config.dataDir());
+    EmnistSplit split = config.split().isEmpty()
+        ? EmnistSplit.presentIn(dir).stream().findFirst().orElseThrow(
+            () -> new EmnistFormatException(dir, "no EMNIST files"))
+        : EmnistSplit.parse(config.split());
+    return LabelMapping.read(dir.resolve(split.mappingFile()));
+  }
+
+  /** The job's status as JSON: per-worker figures, evaluations, whether it is done and how long it took. */
+  public ObjectNode status(String job) {
+    TrainingConfig config = TrainingConfig.fromJson(jobs.config(job)
+        .orElseThrow(() -> new StoreException.NoSuchJob(job)));
+    ObjectNode out = JSON.createObjectNode();
+    out.put("job", job);
+    ArrayNode workers = out.putArray("workers");
+    int done = 0;
+    int slices = 0;
+    for (int w = 0; w < config.workers(); w++) {
+      var fields = jobs.worker(job, w);
+      ObjectNode n = workers.addObject().put("worker", w);
+      if (fields.isEmpty()) {
+        n.put("state", "pending");
+        continue;
+      }
+      WorkerPosition pos = WorkerPosition.fromMap(fields);
+      done += pos.done() ? 1 : 0;
+      slices += pos.slices();
+      n.put("state", pos.state()).put("epoch", pos.epoch()).put("cursor", pos.cursor()).put("steps", pos.steps())
+          .put("samples", pos.samples()).put("slices", pos.slices()).put("pushes", pos.pushes())
+          .put("samplesPerSecond", pos.samplesPerSecond()).put("computeSeconds", pos.computeSeconds())
+          .put("host", pos.host());
+    }
+    ArrayNode evals = out.putArray("evaluations");
+    double best = 0;
+    for (String e : jobs.evaluations(job)) {
+      JsonNode node = read(e);
+      evals.add(node);
+      best = Math.max(best, node.path("accuracy").asDouble());
+    }
+    out.put("bestAccuracy", best);
+    out.put("targetAccuracy", config.targetAccuracy());
+    jobs.stopReason(job).ifPresent(r -> {
+      JsonNode reason = read(r);
+      out.set("stop", reason);
+      if ("target".equals(reason.path("reason").asText())) {
+        out.put("secondsToTarget", reason.path("seconds").asDouble());
+      }
+    });
+    out.put("reached", out.has("secondsToTarget"));
+    out.put("done", done == config.workers());
+    out.put("workersDone", done);
+    boolean overlapped = jobs.slicesOverlapped(job);
+    out.put("slicesOverlapped", overlapped);
+    // Once every worker has had a slice or two, never having overlapped means the platform serialises them.
+    if (config.workers() > 1 && !overlapped && slices >= 2 * config.workers()) {
+      out.put("warning", "the workers' slices never overlapped in time: the cluster runs them one after another "
+          + "(give the queue-worker at least " + config.workers() + " replicas and the function as many pods)");
+    }
+    return out;
+  }
+
+  private static JsonNode read(String json) {
+    try {
+      return JSON.readTree(json);
+    } catch (java.io.IOException e) {
+      throw new IllegalStateException("corrupt record in the store: " + json, e);
+    }
+  }
+}

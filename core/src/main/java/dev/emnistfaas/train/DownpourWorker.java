@@ -1,0 +1,187 @@
+package dev.emnistfaas.train;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.emnistfaas.data.EmnistDataset;
+import dev.emnistfaas.data.LabeledImages;
+import dev.emnistfaas.nn.BatchPass;
+import dev.emnistfaas.nn.Blas;
+import dev.emnistfaas.nn.Evaluation;
+import dev.emnistfaas.nn.Evaluator;
+import dev.emnistfaas.nn.NetworkShape;
+import dev.emnistfaas.nn.ParameterVector;
+import dev.emnistfaas.nn.SplitMix64;
+import dev.emnistfaas.ps.JobStore;
+import dev.emnistfaas.ps.ParameterStore;
+import dev.emnistfaas.ps.StoreException;
+import java.io.PrintStream;
+import java.time.Duration;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * One slice of one Downpour SGD worker (Dean et al. 2012): restore the worker's position, then loop — fetch
+ * the global parameters every nFetch steps, compute a minibatch gradient on the local copy, apply it locally,
+ * accrue it, push the accrued gradient every nPush steps — until the slice's time is up, the job's stop flag
+ * is raised, or the epoch limit is reached; then push what is left and save the position. Between pushes one
+ * worker at a time (an expiring lock) evaluates the global parameters and raises the stop flag at the target.
+ */
+public final class DownpourWorker {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private final ParameterStore store;
+  private final JobStore jobs;
+  private final String job;
+  private final int worker;
+  private final TrainingConfig config;
+  private final String host;
+  private final PrintStream log;
+
+  /** What a slice ended with. */
+  public record SliceOutcome(boolean finished, WorkerPosition position) {}
+
+  public DownpourWorker(ParameterStore store, JobStore jobs, String job, int worker, String host, PrintStream log) {
+    this.store = store;
+    this.jobs = jobs;
+    this.job = job;
+    this.worker = worker;
+    this.config = TrainingConfig.fromJson(jobs.config(job).orElseThrow(() -> new StoreException.NoSuchJob(job)));
+    if (worker < 0 || worker >= config.workers()) {
+      throw new IllegalArgumentException("worker must be in 0.." + (config.workers() - 1) + ", got " + worker);
+    }
+    this.host = host;
+    this.log = log;
+  }
+
+  public TrainingConfig config() {
+    return config;
+  }
+
+  public SliceOutcome runSlice() {
+    long startMillis = System.currentTimeMillis();
+    long start = System.nanoTime();
+    WorkerPosition saved = savedPosition();
+    if (saved.done()) {
+      return new SliceOutcome(true, saved);
+    }
+    Blas.useThreads(config.threads());
+    EmnistDataset.Source source = config.dataSource();
+    EmnistDataset data = DatasetCache.dataset(source);
+    LabeledImages shard = DatasetCache.shard(source, worker, config.workers());
+    NetworkShape shape = new NetworkShape(LabeledImages.PIXELS, config.hidden(), shard.classes());
+    if (shape.size() != store.size()) {
+      throw new IllegalStateException("job " + job + " stores " + store.size() + " parameters, network " + shape
+          + " has " + shape.size());
+    }
+    ParameterVector params = ParameterVector.zeros(shape);
+    ParameterVector grad = ParameterVector.zeros(shape);
+    ParameterVector accrued = ParameterVector.zeros(shape);
+    float[] transfer = new float[shape.size()];
+    int batch = Math.min(config.batch(), shard.size());
+    BatchPass pass = new BatchPass(shape, batch);
+    int tail = shard.size() % batch;
+    BatchPass tailPass = tail == 0 ? null : new BatchPass(shape, tail);
+    SplitMix64 random = new SplitMix64(saved.randomState());
+    EpochCursor cursor = new EpochCursor(shard.size(), config.seed() + 1000L * worker, saved.epoch(), saved.cursor());
+    float dropout = (float) config.dropout();
+    double lr = config.learningRate();
+    long deadline = start + (long) (config.sliceSeconds() * 1e9);
+    Evaluator evaluator = null;
+    ParameterVector global = null;
+    jobs.beginSlice(job, worker, startMillis, startMillis + (long) (config.sliceSeconds() * 2000) + 10_000);
+
+    long steps = 0;
+    long samples = 0;
+    long pushes = 0;
+    int sinceFetch = config.nFetch();
+    int sincePush = 0;
+    boolean finished = false;
+    while (true) {
+      if (sinceFetch >= config.nFetch()) {
+        store.fetch(transfer);
+        params.set(transfer);
+        sinceFetch = 0;
+      }
+      int rows = cursor.nextRows(batch);
+      BatchPass p = rows == batch ? pass : tailPass;
+      p.load(shard, cursor.order(), cursor.position());
+      p.train(params, grad, dropout, random);
+      Nd4j.getBlasWrapper().level1().axpy(shape.size(), -lr, grad.flat(), params.flat());
+      Nd4j.getBlasWrapper().level1().axpy(shape.size(), 1.0, grad.flat(), accrued.flat());
+      steps++;
+      samples += rows;
+      sinceFetch++;
+      sincePush++;
+      boolean epochDone = cursor.advance(rows);
+      boolean outOfEpochs = epochDone && cursor.epoch() > config.maxEpochs();
+      if (sincePush >= config.nPush() || outOfEpochs) {
+        push(accrued, transfer);
+        pushes++;
+        sincePush = 0;
+        if (jobs.tryEvaluationTurn(job, Duration.ofMillis((long) (config.evalEverySeconds() * 1000)))) {
+          if (evaluator == null) {
+            evaluator = new Evaluator(shape, data.eval());
+            global = ParameterVector.zeros(shape);
+          }
+          evaluate(evaluator, global, transfer);
+        }
+        if (outOfEpochs || jobs.stopReason(job).isPresent()) {
+          finished = true;
+          break;
+        }
+      }
+      if (System.nanoTime() >= deadline) {
+        break;
+      }
+    }
+    if (sincePush > 0) {
+      push(accrued, transfer);
+      pushes++;
+    }
+    double seconds = (System.nanoTime() - start) / 1e9;
+    WorkerPosition position = new WorkerPosition(finished ? WorkerPosition.DONE : WorkerPosition.RUNNING,
+        cursor.epoch(), cursor.position(), saved.steps() + steps, saved.samples() + samples, random.state(),
+        saved.slices() + 1, saved.pushes() + pushes, saved.computeSeconds() + seconds, samples / seconds,
+        saved.slices() == 0 ? startMillis : saved.firstStartMillis(), startMillis, System.currentTimeMillis(),
+        host);
+    jobs.saveWorker(job, worker, position.toMap());
+    jobs.endSlice(job, worker);
+    if (finished) {
+      // The predecessor's log line, so that collecting results with kubectl logs keeps working.
+      log.printf("Worker ID: %d Iterations: %d Time: %.2f Name: %s%n", worker,
+          Math.min(cursor.epoch(), config.maxEpochs()),
+          (position.sliceEndMillis() - jobs.createdMillis(job)) / 1000.0, host);
+    }
+    return new SliceOutcome(finished, position);
+  }
+
+  private WorkerPosition savedPosition() {
+    var fields = jobs.worker(job, worker);
+    return fields.isEmpty() ? WorkerPosition.initial(config.seed() * 0x9E3779B97F4A7C15L + worker)
+        : WorkerPosition.fromMap(fields);
+  }
+
+  private void push(ParameterVector accrued, float[] transfer) {
+    accrued.get(0, transfer, 0, transfer.length);
+    store.push(transfer);
+    accrued.fill(0f);
+  }
+
+  /** Scores the global parameters (fetched afresh into {@code global}) and raises the stop flag at the target. */
+  private void evaluate(Evaluator evaluator, ParameterVector global, float[] transfer) {
+    store.fetch(transfer);
+    global.set(transfer);
+    Evaluation e = evaluator.evaluate(global);
+    double seconds = (System.currentTimeMillis() - jobs.createdMillis(job)) / 1000.0;
+    ObjectNode record = JSON.createObjectNode()
+        .put("seconds", seconds)
+        .put("accuracy", e.accuracy())
+        .put("loss", e.meanLoss())
+        .put("updates", store.updates() / store.shards())
+        .put("worker", worker);
+    jobs.addEvaluation(job, record.toString());
+    if (config.targetAccuracy() > 0 && e.accuracy() >= config.targetAccuracy()) {
+      jobs.requestStop(job, JSON.createObjectNode().put("reason", "target").put("seconds", seconds)
+          .put("accuracy", e.accuracy()).toString());
+    }
+  }
+}

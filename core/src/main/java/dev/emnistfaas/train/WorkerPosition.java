@@ -1,0 +1,67 @@
+package dev.emnistfaas.train;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * What a Downpour worker saves in Redis between slices: where it is, its dropout generator's state, and the
+ * figures the status shows.
+ *
+ * @param state running or done
+ * @param epoch current epoch (from 1)
+ * @param cursor next position in that epoch's order
+ * @param steps training steps so far
+ * @param samples training samples so far
+ * @param randomState the dropout generator's state
+ * @param slices slices run
+ * @param pushes gradients pushed
+ * @param computeSeconds seconds spent in training slices
+ * @param samplesPerSecond throughput of the last slice
+ * @param firstStartMillis when the first slice began (epoch millis)
+ * @param sliceStartMillis when the last slice began
+ * @param sliceEndMillis when the last slice ended
+ * @param host the pod that ran the last slice
+ */
+public record WorkerPosition(String state, int epoch, int cursor, long steps, long samples, long randomState,
+    int slices, long pushes, double computeSeconds, double samplesPerSecond, long firstStartMillis,
+    long sliceStartMillis, long sliceEndMillis, String host) {
+
+  public static final String RUNNING = "running";
+  public static final String DONE = "done";
+
+  public static WorkerPosition initial(long randomState) {
+    return new WorkerPosition(RUNNING, 1, 0, 0, 0, randomState, 0, 0, 0, 0, 0, 0, 0, "");
+  }
+
+  public boolean done() {
+    return DONE.equals(state);
+  }
+
+  public Map<String, String> toMap() {
+    Map<String, String> m = new LinkedHashMap<>();
+    m.put("state", state);
+    m.put("epoch", "" + epoch);
+    m.put("cursor", "" + cursor);
+    m.put("steps", "" + steps);
+    m.put("samples", "" + samples);
+    m.put("randomState", "" + randomState);
+    m.put("slices", "" + slices);
+    m.put("pushes", "" + pushes);
+    m.put("computeSeconds", "" + computeSeconds);
+    m.put("samplesPerSecond", "" + samplesPerSecond);
+    m.put("firstStartMillis", "" + firstStartMillis);
+    m.put("sliceStartMillis", "" + sliceStartMillis);
+    m.put("sliceEndMillis", "" + sliceEndMillis);
+    m.put("host", host);
+    return m;
+  }
+
+  public static WorkerPosition fromMap(Map<String, String> m) {
+    return new WorkerPosition(m.get("state"), Integer.parseInt(m.get("epoch")), Integer.parseInt(m.get("cursor")),
+        Long.parseLong(m.get("steps")), Long.parseLong(m.get("samples")), Long.parseLong(m.get("randomState")),
+        Integer.parseInt(m.get("slices")), Long.parseLong(m.get("pushes")),
+        Double.parseDouble(m.get("computeSeconds")), Double.parseDouble(m.get("samplesPerSecond")),
+        Long.parseLong(m.get("firstStartMillis")), Long.parseLong(m.get("sliceStartMillis")),
+        Long.parseLong(m.get("sliceEndMillis")), m.getOrDefault("host", ""));
+  }
+}
