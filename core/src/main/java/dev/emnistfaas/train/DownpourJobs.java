@@ -80,6 +80,9 @@ public final class DownpourJobs {
   /** The label mapping of the config's data: only the small mapping file is read. */
   private static LabelMapping labelMapping(TrainingConfig config) {
     Path dir = Path.of(config.dataDir());
+    if (!java.nio.file.Files.isDirectory(dir)) {
+      throw new EmnistFormatException(dir, "data directory not found");
+    }
     EmnistSplit split = config.split().isEmpty()
         ? EmnistSplit.presentIn(dir).stream().findFirst().orElseThrow(
             () -> new EmnistFormatException(dir, "no EMNIST files"))

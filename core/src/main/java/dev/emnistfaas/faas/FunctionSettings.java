@@ -1,0 +1,83 @@
+package dev.emnistfaas.faas;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.emnistfaas.ps.RedisSettings;
+import dev.emnistfaas.train.TrainingConfig;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.reflect.RecordComponent;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Everything a function reads from its environment, read once into one value.
+ *
+ * <ul>
+ *   <li>{@code gateway_url} (or {@code OPENFAAS_URL}): where to send async calls, default
+ *       {@code http://gateway.openfaas:8080}.
+ *   <li>Basic auth for the gateway from the secret files {@code basic-auth-user} and
+ *       {@code basic-auth-password}, when present.
+ *   <li>The Redis settings ({@link RedisSettings}); a function needs {@code REDIS_URL}.
+ *   <li>{@code job_ttl_seconds}: how long a job's keys live (default one day).
+ *   <li>One variable per training knob, named like the config field ({@code batch=32}, {@code workers=2}):
+ *       the defaults a setup request's JSON body overrides.
+ * </ul>
+ */
+public record FunctionSettings(URI gateway, Optional<String> basicAuth, RedisSettings redis, Duration jobTtl,
+    TrainingConfig defaults) {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  public static FunctionSettings fromEnvironment() {
+    return fromEnvironment(System.getenv(), RedisSettings.SECRETS_DIR);
+  }
+
+  public static FunctionSettings fromEnvironment(Map<String, String> env, Path secrets) {
+    String gw = env.getOrDefault("gateway_url", env.getOrDefault("OPENFAAS_URL", "http://gateway.openfaas:8080"));
+    Optional<String> auth = Optional.empty();
+    Path user = secrets.resolve("basic-auth-user");
+    Path password = secrets.resolve("basic-auth-password");
+    if (Files.isRegularFile(user) && Files.isRegularFile(password)) {
+      try {
+        auth = Optional.of(Files.readString(user).strip() + ":" + Files.readString(password).strip());
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot read the gateway's basic-auth secrets in " + secrets, e);
+      }
+    }
+    long ttl = Long.parseLong(env.getOrDefault("job_ttl_seconds", "86400"));
+    return new FunctionSettings(URI.create(gw.replaceAll("/+$", "")), auth, RedisSettings.fromEnvironment(env, secrets),
+        Duration.ofSeconds(ttl), defaultsFrom(env));
+  }
+
+  /** The Downpour defaults with every variable named like a config field applied (values read as JSON). */
+  static TrainingConfig defaultsFrom(Map<String, String> env) {
+    ObjectNode overrides = JSON.createObjectNode();
+    for (RecordComponent c : TrainingConfig.class.getRecordComponents()) {
+      String v = env.get(c.getName());
+      if (v != null) {
+        overrides.set(c.getName(), literal(c.getName(), v, c.getType()));
+      }
+    }
+    try {
+      return TrainingConfig.downpourDefaults(env.getOrDefault("dataDir", "/data")).withJson(overrides.toString());
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("environment: " + e.getMessage(), e);
+    }
+  }
+
+  private static JsonNode literal(String name, String value, Class<?> type) {
+    if (type == String.class) {
+      return JSON.getNodeFactory().textNode(value);
+    }
+    try {
+      return JSON.readTree(value.trim());
+    } catch (IOException e) {
+      throw new IllegalArgumentException("environment: " + name + "=" + value + " is not a number");
+    }
+  }
+}

@@ -1,0 +1,286 @@
+package dev.emnistfaas.local;
+
+import com.openfaas.model.IRequest;
+import com.openfaas.model.IResponse;
+import com.openfaas.model.Request;
+import com.openfaas.model.Response;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
+import java.util.function.IntFunction;
+
+/**
+ * A gateway on loopback serving {@code /function/NAME} and {@code /async-function/NAME} as OpenFaaS does, with
+ * the delivery behaviours of OpenFaaS CE as {@link GatewaySettings}: P pods per function each serving one
+ * request at a time, random or round-robin routing, Q queue workers each delivering one async call at a
+ * time, 429 from busy pods under max_inflight=1, redelivery after ack_wait, and callbacks carrying
+ * {@code X-Function-Status}.
+ */
+public final class LocalGateway implements AutoCloseable {
+  private final GatewaySettings settings;
+  private final HttpServer server;
+  private final Map<String, List<Pod>> functions = new ConcurrentHashMap<>();
+  private final Map<String, AtomicInteger> nextPod = new ConcurrentHashMap<>();
+  private final BlockingQueue<AsyncCall> queue = new LinkedBlockingQueue<>();
+  private final List<Thread> queueWorkers = new ArrayList<>();
+  private final ExecutorService calls = Executors.newCachedThreadPool(daemon("local-gateway-call"));
+  private final HttpClient callbacks = HttpClient.newHttpClient();
+  private final AtomicLong delivered = new AtomicLong();
+  private final AtomicLong redelivered = new AtomicLong();
+  private final AtomicLong rejected = new AtomicLong();
+  private volatile boolean closed;
+
+  private record AsyncCall(String function, String body, Map<String, String> headers, String query, String callId) {}
+
+  public LocalGateway(GatewaySettings settings) {
+    this.settings = settings;
+    try {
+      server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 64);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot open the local gateway on loopback", e);
+    }
+    server.setExecutor(Executors.newCachedThreadPool(daemon("local-gateway-http")));
+    server.createContext("/function/", this::sync);
+    server.createContext("/async-function/", this::async);
+    server.start();
+    for (int q = 0; q < settings.queueWorkers(); q++) {
+      Thread t = new Thread(this::deliverLoop, "queue-worker-" + q);
+      t.setDaemon(true);
+      t.start();
+      queueWorkers.add(t);
+    }
+  }
+
+  public URI url() {
+    return URI.create("http://127.0.0.1:" + server.getAddress().getPort());
+  }
+
+  /** Deploys {@code name} with one handler per pod, made by {@code podHandler} from the pod's index. */
+  public void deploy(String name, IntFunction<Function<IRequest, IResponse>> podHandler) {
+    List<Pod> pods = new ArrayList<>();
+    for (int p = 0; p < settings.pods(); p++) {
+      pods.add(new Pod(name + "-pod-" + p, podHandler.apply(p)));
+    }
+    functions.put(name, List.copyOf(pods));
+    nextPod.put(name, new AtomicInteger());
+  }
+
+  /** Async calls delivered, delivered again after ack_wait, and refused with 429 by a busy pod. */
+  public long delivered() {
+    return delivered.get();
+  }
+
+  public long redelivered() {
+    return redelivered.get();
+  }
+
+  public long rejected() {
+    return rejected.get();
+  }
+
+  private Pod route(String name) {
+    List<Pod> pods = functions.get(name);
+    int i = settings.routing() == GatewaySettings.Routing.RANDOM
+        ? ThreadLocalRandom.current().nextInt(pods.size())
+        : Math.floorMod(nextPod.get(name).getAndIncrement(), pods.size());
+    return pods.get(i);
+  }
+
+  /** Invokes a function on a routed pod; 429 when the pod is busy and max_inflight is 1. */
+  private IResponse invoke(String name, IRequest request) throws InterruptedException {
+    Pod pod = route(name);
+    if (settings.maxInflight() == 0) {
+      return pod.serve(request);
+    }
+    IResponse r = pod.serveIfIdle(request);
+    if (r != null) {
+      return r;
+    }
+    Response busy = new Response();
+    busy.setStatusCode(429);
+    busy.setBody("Concurrent request limit exceeded. Max concurrent requests: 1\n");
+    return busy;
+  }
+
+  private String functionName(HttpExchange ex, String prefix) {
+    String rest = ex.getRequestURI().getPath().substring(prefix.length());
+    int slash = rest.indexOf('/');
+    return slash < 0 ? rest : rest.substring(0, slash);
+  }
+
+  private void sync(HttpExchange ex) throws IOException {
+    String name = functionName(ex, "/function/");
+    if (!functions.containsKey(name)) {
+      reply(ex, 404, "error finding function " + name + ": not deployed\n", Map.of());
+      return;
+    }
+    try {
+      IResponse r = invoke(name, request(ex));
+      reply(ex, r.getStatusCode(), r.getBody(), r.getHeaders(), r.getContentType());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      reply(ex, 503, "gateway shutting down\n", Map.of());
+    }
+  }
+
+  private void async(HttpExchange ex) throws IOException {
+    String name = functionName(ex, "/async-function/");
+    if (!functions.containsKey(name)) {
+      reply(ex, 404, "error finding function " + name + ": not deployed\n", Map.of());
+      return;
+    }
+    IRequest r = request(ex);
+    String callId = UUID.randomUUID().toString();
+    queue.add(new AsyncCall(name, r.getBody(), r.getHeaders(), ex.getRequestURI().getRawQuery(), callId));
+    reply(ex, 202, "", Map.of("X-Call-Id", callId));
+  }
+
+  /** One queue worker: takes a call, delivers it, waits for it; redelivers a copy after each ack_wait. */
+  private void deliverLoop() {
+    while (!closed) {
+      AsyncCall call;
+      try {
+        call = queue.take();
+      } catch (InterruptedException e) {
+        return;
+      }
+      delivered.incrementAndGet();
+      Map<String, String> headers = new HashMap<>(call.headers());
+      headers.put("X-Call-Id", call.callId());
+      IRequest request = new Request(call.body(), headers, call.query(), "/function/" + call.function() + "/");
+      CompletableFuture<IResponse> result = CompletableFuture.supplyAsync(() -> {
+        try {
+          return invoke(call.function(), request);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new IllegalStateException(e);
+        }
+      }, calls);
+      IResponse response = awaitWithRedelivery(call, result);
+      if (response != null) {
+        if (response.getStatusCode() == 429) {
+          rejected.incrementAndGet();
+        }
+        callback(call, response);
+      }
+    }
+  }
+
+  private IResponse awaitWithRedelivery(AsyncCall call, CompletableFuture<IResponse> result) {
+    while (true) {
+      try {
+        if (settings.ackWait().isZero()) {
+          return result.get();
+        }
+        return result.get(settings.ackWait().toMillis(), TimeUnit.MILLISECONDS);
+      } catch (TimeoutException e) {
+        redelivered.incrementAndGet();
+        queue.add(call);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return null;
+      } catch (Exception e) {
+        Response failed = new Response();
+        failed.setStatusCode(500);
+        failed.setBody(String.valueOf(e.getCause()));
+        return failed;
+      }
+    }
+  }
+
+  private void callback(AsyncCall call, IResponse response) {
+    String url = header(call.headers(), "X-Callback-Url");
+    if (url == null || closed) {
+      return;
+    }
+    HttpRequest post = HttpRequest.newBuilder(URI.create(url))
+        .timeout(Duration.ofSeconds(10))
+        .header("X-Function-Status", "" + response.getStatusCode())
+        .header("X-Call-Id", call.callId())
+        .header("X-Function-Name", call.function())
+        .POST(HttpRequest.BodyPublishers.ofString(response.getBody() == null ? "" : response.getBody()))
+        .build();
+    callbacks.sendAsync(post, java.net.http.HttpResponse.BodyHandlers.discarding());
+  }
+
+  private static String header(Map<String, String> headers, String name) {
+    for (var e : headers.entrySet()) {
+      if (e.getKey().equalsIgnoreCase(name)) {
+        return e.getValue();
+      }
+    }
+    return null;
+  }
+
+  private static IRequest request(HttpExchange ex) throws IOException {
+    String body;
+    try (InputStream in = ex.getRequestBody()) {
+      body = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    }
+    Map<String, String> headers = new HashMap<>();
+    ex.getRequestHeaders().forEach((k, v) -> headers.put(k, v.isEmpty() ? "" : v.get(0)));
+    return new Request(body, headers, ex.getRequestURI().getRawQuery(), ex.getRequestURI().getPath());
+  }
+
+  private static void reply(HttpExchange ex, int status, String body, Map<String, String> headers)
+      throws IOException {
+    reply(ex, status, body, headers, null);
+  }
+
+  private static void reply(HttpExchange ex, int status, String body, Map<String, String> headers,
+      String contentType) throws IOException {
+    byte[] bytes = body == null ? new byte[0] : body.getBytes(StandardCharsets.UTF_8);
+    headers.forEach(ex.getResponseHeaders()::set);
+    if (contentType != null && !contentType.isEmpty()) {
+      ex.getResponseHeaders().set("Content-Type", contentType);
+    }
+    ex.sendResponseHeaders(status, bytes.length == 0 ? -1 : bytes.length);
+    try (OutputStream out = ex.getResponseBody()) {
+      out.write(bytes);
+    }
+  }
+
+  private static java.util.concurrent.ThreadFactory daemon(String name) {
+    AtomicInteger n = new AtomicInteger();
+    return r -> {
+      Thread t = new Thread(r, name + "-" + n.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    };
+  }
+
+  @Override
+  public void close() {
+    closed = true;
+    server.stop(0);
+    queueWorkers.forEach(Thread::interrupt);
+    calls.shutdownNow();
+  }
+}

@@ -1,0 +1,53 @@
+package dev.emnistfaas.local;
+
+import dev.emnistfaas.faas.FunctionRuntime;
+import dev.emnistfaas.faas.FunctionSettings;
+import dev.emnistfaas.faas.SetupFunction;
+import dev.emnistfaas.faas.TrainFunction;
+import dev.emnistfaas.ps.EmbeddedRedis;
+import dev.emnistfaas.ps.RedisSettings;
+import dev.emnistfaas.train.TrainingConfig;
+import java.net.URI;
+import java.time.Duration;
+import java.util.Optional;
+
+/**
+ * Everything a training run needs on one machine: Redis (embedded unless a URL is given), the local gateway,
+ * and both functions deployed on it, reached exactly as on a cluster.
+ */
+public final class LocalRuntime implements AutoCloseable {
+  private final EmbeddedRedis embedded;
+  private final LocalGateway gateway;
+  private final FunctionRuntime functions;
+
+  public LocalRuntime(GatewaySettings gatewaySettings, Optional<RedisSettings> redis, TrainingConfig defaults) {
+    this.embedded = redis.isPresent() ? null : EmbeddedRedis.start();
+    RedisSettings redisSettings = redis.orElseGet(() -> RedisSettings.local(embedded.url()));
+    this.gateway = new LocalGateway(gatewaySettings);
+    this.functions = new FunctionRuntime(new FunctionSettings(gateway.url(), Optional.empty(), redisSettings,
+        Duration.ofDays(1), defaults));
+    gateway.deploy(SetupFunction.NAME, pod -> new SetupFunction(functions)::handle);
+    gateway.deploy(TrainFunction.NAME, pod -> new TrainFunction(functions, TrainFunction.NAME + "-pod-" + pod)::handle);
+  }
+
+  public URI gatewayUrl() {
+    return gateway.url();
+  }
+
+  public LocalGateway gateway() {
+    return gateway;
+  }
+
+  public FunctionRuntime functions() {
+    return functions;
+  }
+
+  @Override
+  public void close() {
+    gateway.close();
+    functions.close();
+    if (embedded != null) {
+      embedded.close();
+    }
+  }
+}
