@@ -78,11 +78,12 @@ public record TrainingConfig(
 
   /**
    * Downpour defaults: plain SGD (Dean et al.'s worker step; the store applies the same rule to pushed
-   * gradients), lr 0.2, which reaches 75 % within the first epoch in one process (measured 1.15 s).
+   * gradients) at lr 0.2, which reaches 75 % within the first epoch in one process; fetch and push every 10
+   * steps (measured through the local gateway, two workers: 1.06 s to 75 % against 3.07 s at every step).
    */
   public static TrainingConfig downpourDefaults(String dataDir) {
     return defaults(dataDir).with(Map.of("optimizer", "sgd", "learningRate", 0.2, "momentum", 0.0,
-        "workers", 2));
+        "workers", 2, "nFetch", 10, "nPush", 10));
   }
 
   /**

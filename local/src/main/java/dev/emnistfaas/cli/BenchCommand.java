@@ -11,6 +11,12 @@ import dev.emnistfaas.train.TrainingResult;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.file.Path;
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.emnistfaas.local.GatewayJobClient;
+import dev.emnistfaas.local.GatewaySettings;
+import dev.emnistfaas.local.LocalRuntime;
+import java.time.Duration;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -33,6 +39,9 @@ final class BenchCommand implements Callable<Integer> {
 
   @Option(names = "--skip-seed", description = "skip the predecessor's algorithm (about 30 s)")
   boolean skipSeed;
+
+  @Option(names = "--skip-local", description = "skip the Downpour runs through the local gateway")
+  boolean skipLocal;
 
   @Override
   public Integer call() {
@@ -72,6 +81,26 @@ final class BenchCommand implements Callable<Integer> {
     System.out.printf("java, default (also every %d steps)               %7.2f s   %.2fx the tuned numpy time%n",
         defaults.evalEverySteps(), javaFrequentEval, javaFrequentEval / tuned);
     System.out.printf("numpy tuned reference (best of %d)                  %7.2f s%n", runs, tuned);
+    if (!skipLocal) {
+      System.out.println("\n== time to 75 % with Downpour SGD through the local gateway and an embedded Redis "
+          + "(P = Q = 2 pods and queue workers, round-robin; best of " + runs + ")");
+      try (LocalRuntime rt = new LocalRuntime(GatewaySettings.wellConfigured(2), Optional.empty(),
+          TrainingConfig.downpourDefaults(data))) {
+        GatewayJobClient client = new GatewayJobClient(rt.gatewayUrl());
+        for (String overrides : new String[] {"{\"workers\": 1}", "{\"workers\": 2}",
+            "{\"workers\": 1, \"nFetch\": 10, \"nPush\": 10}", "{\"workers\": 2, \"nFetch\": 10, \"nPush\": 10}"}) {
+          double best = Double.MAX_VALUE;
+          for (int run = 0; run < runs; run++) {
+            JsonNode s = client.awaitDone(client.start(overrides), Duration.ofMinutes(10), Duration.ofMillis(100),
+                x -> { });
+            if (s.path("reached").asBoolean()) {
+              best = Math.min(best, s.path("secondsToTarget").asDouble());
+            }
+          }
+          System.out.printf("%-40s %7.2f s   %.2fx the tuned numpy time%n", overrides, best, best / tuned);
+        }
+      }
+    }
     if (!skipSeed) {
       double seed = numpy.secondsToTarget("seed", Path.of(data), 0.75);
       System.out.printf("numpy seed reference (the predecessor's algorithm) %7.2f s   java default is %.1fx faster%n",

@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
     name = "emnist",
     mixinStandardHelpOptions = true,
     description = "Distributed Downpour SGD on EMNIST over OpenFaaS and Redis.",
-    subcommands = {TrainSingleCommand.class, BenchCommand.class, StoreBenchCommand.class})
+    subcommands = {TrainSingleCommand.class, ServeCommand.class, BenchCommand.class, StoreBenchCommand.class})
 public final class Main {
   public static void main(String[] args) {
     System.exit(new CommandLine(new Main()).execute(args));

@@ -43,19 +43,10 @@ class LocalGatewayTest {
   }
 
   /** Starts a job through emnist-setup and follows its status until every worker is done. */
-  private JsonNode train(LocalRuntime rt, String overrides) throws Exception {
-    HttpResponse<String> created = post(rt.gatewayUrl().resolve("/function/emnist-setup"), overrides);
-    assertEquals(202, created.statusCode(), created.body());
-    String job = JSON.readTree(created.body()).path("job").asText();
-    URI status = rt.gatewayUrl().resolve("/function/emnist-setup?job=" + job);
-    long deadline = System.nanoTime() + 240_000_000_000L;
-    JsonNode s = get(status);
-    while (!s.path("done").asBoolean()) {
-      assertTrue(System.nanoTime() < deadline, "job did not finish in 240 s: " + s.toPrettyString());
-      Thread.sleep(250);
-      s = get(status);
-    }
-    return s;
+  private JsonNode train(LocalRuntime rt, String overrides) {
+    GatewayJobClient client = new GatewayJobClient(rt.gatewayUrl());
+    return client.awaitDone(client.start(overrides), java.time.Duration.ofSeconds(240),
+        java.time.Duration.ofMillis(250), s -> { });
   }
 
   @Test

@@ -1,0 +1,54 @@
+package dev.emnistfaas.cli;
+
+import dev.emnistfaas.local.GatewaySettings;
+import dev.emnistfaas.local.LocalRuntime;
+import dev.emnistfaas.ps.RedisSettings;
+import dev.emnistfaas.train.TrainingConfig;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code emnist serve}: the local gateway and Redis, for faas-cli, curl or a browser. */
+@Command(name = "serve", mixinStandardHelpOptions = true,
+    description = "Start Redis (embedded unless REDIS_URL is set) and the local gateway with emnist-setup and "
+        + "emnist-train deployed; stop with Ctrl-C.")
+final class ServeCommand implements Callable<Integer> {
+  @Option(names = "--data", description = "EMNIST directory the functions use (default: $EMNIST_DIR)")
+  String data = System.getenv().getOrDefault("EMNIST_DIR", "");
+
+  @Option(names = "--pods", description = "pods per function (default ${DEFAULT-VALUE})")
+  int pods = 2;
+
+  @Option(names = "--queue-workers", description = "queue workers (default ${DEFAULT-VALUE}; OpenFaaS CE: 1)")
+  int queueWorkers = 2;
+
+  @Option(names = "--routing", description = "ROUND_ROBIN or RANDOM (default ${DEFAULT-VALUE})")
+  GatewaySettings.Routing routing = GatewaySettings.Routing.ROUND_ROBIN;
+
+  @Option(names = "--max-inflight", description = "0: calls wait for a busy pod; 1: busy pods answer 429")
+  int maxInflight = 0;
+
+  @Option(names = "--ack-wait", description = "seconds before an unfinished async call is delivered again, 0: never")
+  double ackWait = 0;
+
+  @Override
+  public Integer call() throws InterruptedException {
+    GatewaySettings settings = new GatewaySettings(pods, queueWorkers, routing, maxInflight,
+        Duration.ofMillis((long) (ackWait * 1000)));
+    RedisSettings redis = RedisSettings.fromEnvironment();
+    try (LocalRuntime rt = new LocalRuntime(settings, redis.url().isPresent() ? Optional.of(redis) : Optional.empty(),
+        TrainingConfig.downpourDefaults(data))) {
+      System.out.println("gateway: " + rt.gatewayUrl() + "  (" + settings + ")");
+      System.out.println("  start a job:  curl -d '{\"workers\": 2}' " + rt.gatewayUrl() + "/function/emnist-setup");
+      System.out.println("  or:           faas-cli invoke --gateway " + rt.gatewayUrl() + " emnist-setup");
+      System.out.println("  its status:   curl '" + rt.gatewayUrl() + "/function/emnist-setup?job=ID'");
+      CountDownLatch stop = new CountDownLatch(1);
+      Runtime.getRuntime().addShutdownHook(new Thread(stop::countDown));
+      stop.await();
+    }
+    return 0;
+  }
+}
