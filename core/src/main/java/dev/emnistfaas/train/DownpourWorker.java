@@ -129,7 +129,7 @@ public final class DownpourWorker {
           break;
         }
       }
-      if (System.nanoTime() >= deadline) {
+      if (System.nanoTime() >= deadline || (epochDone && config.sliceAtEpochEnd())) {
         break;
       }
     }

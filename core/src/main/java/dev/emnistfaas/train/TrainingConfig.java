@@ -41,6 +41,8 @@ import java.util.Optional;
  * @param nPush a worker pushes its accumulated gradient every this many steps
  * @param sliceSeconds a worker's call trains this long, saves its position and hands over to the next call
  * @param evalEverySeconds the global parameters are evaluated this often (by one worker at a time)
+ * @param sliceAtEpochEnd a slice also ends where the worker finishes an epoch of its shard (one call per
+ *     epoch, the predecessor's "one function per iteration"; a long sliceSeconds makes it exact)
  */
 public record TrainingConfig(
     String dataDir,
@@ -62,7 +64,8 @@ public record TrainingConfig(
     int nFetch,
     int nPush,
     double sliceSeconds,
-    double evalEverySeconds) {
+    double evalEverySeconds,
+    boolean sliceAtEpochEnd) {
 
   private static final ObjectMapper JSON = new ObjectMapper()
       .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
@@ -73,7 +76,7 @@ public record TrainingConfig(
   public static TrainingConfig defaults(String dataDir) {
     return new TrainingConfig(dataDir, "", EmnistDataset.Source.DEFAULT_EVAL_FRACTION,
         EmnistDataset.Source.DEFAULT_SPLIT_SEED, 100, 32, 0.2, "momentum", 0.03, 0.9, 1, 30, 0.75, 1000, 1,
-        1, 1, 1, 5.0, 0.5);
+        1, 1, 1, 5.0, 0.5, false);
   }
 
   /**

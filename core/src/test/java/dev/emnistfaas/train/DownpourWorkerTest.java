@@ -112,6 +112,28 @@ class DownpourWorkerTest {
         status.toPrettyString());
   }
 
+  /** Slice = epoch: one call per pass over the shard, as the predecessor's "one function per iteration". */
+  @Test
+  void slicesCanEndWithEachEpoch() {
+    TrainingConfig config = TrainingConfig.downpourDefaults(RealData.dir().toString())
+        .with(Map.of("workers", 3, "maxEpochs", 2, "targetAccuracy", 0.0, "sliceSeconds", 600.0,
+            "sliceAtEpochEnd", true));
+    String job = jobs.create(config);
+    PrintStream quiet = new PrintStream(new ByteArrayOutputStream());
+    DownpourWorker.SliceOutcome first = worker(job, 2, quiet).runSlice();
+    assertFalse(first.finished());
+    assertEquals(2, first.position().epoch());
+    assertEquals(0, first.position().cursor());
+    DownpourWorker.SliceOutcome second = worker(job, 2, quiet).runSlice();
+    assertTrue(second.finished());
+    assertEquals(2, second.position().slices());
+    assertEquals(2L * RealData.dataset().train().shard(2, 3).size(), second.position().samples());
+    // A duplicate call after the end trains nothing.
+    DownpourWorker.SliceOutcome again = worker(job, 2, quiet).runSlice();
+    assertTrue(again.finished());
+    assertEquals(second.position(), again.position());
+  }
+
   @Test
   void downpourRefusesMomentumNamingTheField() {
     TrainingConfig config = TrainingConfig.defaults(RealData.dir().toString());

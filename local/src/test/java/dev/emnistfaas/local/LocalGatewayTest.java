@@ -52,13 +52,18 @@ class LocalGatewayTest {
   @Test
   void twoWorkersOnAWellConfiguredGatewayReachTheTargetInParallel() throws Exception {
     try (LocalRuntime rt = runtime(GatewaySettings.wellConfigured(2))) {
-      JsonNode s = train(rt, "{\"workers\": 2, \"sliceSeconds\": 1.0}");
+      JsonNode s = train(rt, "{\"workers\": 2, \"sliceSeconds\": 0.25}");
       assertTrue(s.path("reached").asBoolean(), s.toPrettyString());
       assertTrue(s.path("bestAccuracy").asDouble() >= 0.75, s.toPrettyString());
       assertTrue(s.path("slicesOverlapped").asBoolean(), s.toPrettyString());
       assertFalse(s.has("warning"), s.toPrettyString());
       for (JsonNode w : s.path("workers")) {
         assertTrue(w.path("slices").asInt() >= 2, "no slice boundary crossed: " + w);
+        // Every sample trained on is accounted for by the saved (epoch, cursor): none skipped or repeated.
+        int shard = (int) ((long) 104_691 * (w.path("worker").asInt() + 1) / 2) - (int) ((long) 104_691
+            * w.path("worker").asInt() / 2);
+        assertEquals((long) (w.path("epoch").asInt() - 1) * shard + w.path("cursor").asInt(),
+            w.path("samples").asLong(), w.toString());
         assertTrue(w.path("host").asText().startsWith("emnist-train-pod-"), w.toString());
       }
     }
@@ -67,7 +72,7 @@ class LocalGatewayTest {
   @Test
   void oneQueueWorkerAsInCeStillTrainsButTheStatusWarns() throws Exception {
     try (LocalRuntime rt = runtime(GatewaySettings.ceDefaults(2))) {
-      JsonNode s = train(rt, "{\"workers\": 2, \"sliceSeconds\": 0.5}");
+      JsonNode s = train(rt, "{\"workers\": 2, \"sliceSeconds\": 0.25}");
       assertTrue(s.path("reached").asBoolean(), s.toPrettyString());
       assertFalse(s.path("slicesOverlapped").asBoolean(), s.toPrettyString());
       assertTrue(s.path("warning").asText().contains("one after another"), s.toPrettyString());
