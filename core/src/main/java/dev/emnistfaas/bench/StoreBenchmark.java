@@ -59,11 +59,11 @@ public final class StoreBenchmark {
     out.printf("== parameter store, %d floats (%d bytes), %d shard(s), Redis at %s%n", size, blob.length, shards,
         redis.address());
     double cpu0 = serverCpuSeconds();
-    double[] set = latencies(() -> redis.call(j -> j.set(rawKey, blob)), iterations);
+    double[] set = latencies(() -> redis.callOn(rawKey, j -> j.set(rawKey, blob)), iterations);
     double cpu1 = serverCpuSeconds();
-    double[] get = latencies(() -> redis.call(j -> j.get(rawKey)), iterations);
+    double[] get = latencies(() -> redis.callOn(rawKey, j -> j.get(rawKey)), iterations);
     double cpu2 = serverCpuSeconds();
-    redis.call(j -> j.del(rawKey));
+    redis.callOn(rawKey, j -> j.del(rawKey));
 
     String job = "bench-" + System.nanoTime();
     ParameterStore store = ParameterStore.create(redis, "emnist", job, new float[size], shards,

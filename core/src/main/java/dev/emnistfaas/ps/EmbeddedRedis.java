@@ -6,6 +6,7 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.nio.file.Path;
+import java.util.List;
 import redis.embedded.RedisServer;
 
 /**
@@ -16,28 +17,35 @@ public final class EmbeddedRedis implements AutoCloseable {
   private final RedisServer server;
   private final int port;
 
-  private EmbeddedRedis(int port, Path dataDir) throws IOException {
+  private EmbeddedRedis(int port, Path dir, boolean persistent, List<String> settings) throws IOException {
     this.port = port;
     var builder = RedisServer.newRedisServer().port(port).bind("127.0.0.1").setting("protected-mode yes")
         .onShutdownForceStop(true);
-    if (dataDir == null) {
-      builder.setting("save \"\"").setting("appendonly no");
-    } else {
-      builder.setting("dir " + dataDir.toAbsolutePath()).setting("appendonly yes").setting("appendfsync always");
+    if (dir != null) {
+      builder.setting("dir " + dir.toAbsolutePath());
     }
+    if (persistent) {
+      builder.setting("appendonly yes").setting("appendfsync always");
+    } else {
+      builder.setting("save \"\"").setting("appendonly no");
+    }
+    settings.forEach(builder::setting);
     this.server = builder.build();
     server.start();
   }
 
   /** Starts a server without persistence on a free port. */
   public static EmbeddedRedis start() {
-    return start(freePort(), null);
+    return start(freePort(), null, false, List.of());
   }
 
-  /** Starts a server on {@code port}; with {@code dataDir}, persisted there (append-only file). */
-  public static EmbeddedRedis start(int port, Path dataDir) {
+  /**
+   * Starts a server on {@code port} with its files in {@code dir} (null: the working directory), persisted
+   * there as an append-only file when {@code persistent}, with extra redis.conf lines.
+   */
+  public static EmbeddedRedis start(int port, Path dir, boolean persistent, List<String> settings) {
     try {
-      return new EmbeddedRedis(port, dataDir);
+      return new EmbeddedRedis(port, dir, persistent, settings);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot start the embedded redis-server on port " + port, e);
     }
@@ -60,7 +68,7 @@ public final class EmbeddedRedis implements AutoCloseable {
     }
   }
 
-  static int freePort() {
+  public static int freePort() {
     try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       return s.getLocalPort();
     } catch (IOException e) {

@@ -22,23 +22,28 @@ public final class JobStore {
     this.ttl = ttl;
   }
 
+  /** Runs {@code op} where the job's keys live: they share the hash tag {J}, hence one cluster slot. */
+  private <T> T onJob(String job, java.util.function.Function<redis.clients.jedis.Jedis, T> op) {
+    return redis.callOn(key(job, "config"), op);
+  }
+
   private String key(String job, String what) {
     return prefix + ":{" + job + "}:" + what;
   }
 
   /** Records a new job's config and creation time; false if the job id is taken. */
   public boolean create(String job, String configJson, long createdMillis) {
-    String r = redis.call(j -> j.set(key(job, "config"), configJson, SetParams.setParams().nx().ex(ttl.toSeconds())));
+    String r = onJob(job, j -> j.set(key(job, "config"), configJson, SetParams.setParams().nx().ex(ttl.toSeconds())));
     if (!"OK".equals(r)) {
       return false;
     }
-    redis.call(j -> j.set(key(job, "created"), "" + createdMillis, SetParams.setParams().ex(ttl.toSeconds())));
+    onJob(job, j -> j.set(key(job, "created"), "" + createdMillis, SetParams.setParams().ex(ttl.toSeconds())));
     return true;
   }
 
   /** When the job was created (epoch millis): the zero of every time the job reports. */
   public long createdMillis(String job) {
-    String v = redis.call(j -> j.get(key(job, "created")));
+    String v = onJob(job, j -> j.get(key(job, "created")));
     if (v == null) {
       throw new StoreException.NoSuchJob(job);
     }
@@ -46,17 +51,17 @@ public final class JobStore {
   }
 
   public Optional<String> config(String job) {
-    return Optional.ofNullable(redis.call(j -> j.get(key(job, "config"))));
+    return Optional.ofNullable(onJob(job, j -> j.get(key(job, "config"))));
   }
 
   /** Worker {@code worker}'s saved record; empty before its first slice saved one. */
   public Map<String, String> worker(String job, int worker) {
-    return redis.call(j -> j.hgetAll(key(job, "worker:" + worker)));
+    return onJob(job, j -> j.hgetAll(key(job, "worker:" + worker)));
   }
 
   public void saveWorker(String job, int worker, Map<String, String> fields) {
     String k = key(job, "worker:" + worker);
-    redis.call(j -> {
+    onJob(job, j -> {
       var t = j.multi();
       t.hset(k, fields);
       t.expire(k, ttl.toSeconds());
@@ -67,13 +72,13 @@ public final class JobStore {
 
   /** True for exactly one caller per {@code interval}: who evaluates the global parameters now. */
   public boolean tryEvaluationTurn(String job, Duration interval) {
-    String r = redis.call(j -> j.set(key(job, "evallock"), "1", SetParams.setParams().nx().px(interval.toMillis())));
+    String r = onJob(job, j -> j.set(key(job, "evallock"), "1", SetParams.setParams().nx().px(interval.toMillis())));
     return "OK".equals(r);
   }
 
   public void addEvaluation(String job, String json) {
     String k = key(job, "evals");
-    redis.call(j -> {
+    onJob(job, j -> {
       var t = j.multi();
       t.rpush(k, json);
       t.expire(k, ttl.toSeconds());
@@ -83,16 +88,16 @@ public final class JobStore {
   }
 
   public List<String> evaluations(String job) {
-    return redis.call(j -> j.lrange(key(job, "evals"), 0, -1));
+    return onJob(job, j -> j.lrange(key(job, "evals"), 0, -1));
   }
 
   /** Raises the stop flag every worker checks; the first reason given stays. */
   public void requestStop(String job, String reasonJson) {
-    redis.call(j -> j.set(key(job, "stop"), reasonJson, SetParams.setParams().nx().ex(ttl.toSeconds())));
+    onJob(job, j -> j.set(key(job, "stop"), reasonJson, SetParams.setParams().nx().ex(ttl.toSeconds())));
   }
 
   public Optional<String> stopReason(String job) {
-    return Optional.ofNullable(redis.call(j -> j.get(key(job, "stop"))));
+    return Optional.ofNullable(onJob(job, j -> j.get(key(job, "stop"))));
   }
 
   /**
@@ -102,29 +107,29 @@ public final class JobStore {
    */
   public void beginSlice(String job, int worker, long nowMillis, long expiresAtMillis) {
     String running = key(job, "running");
-    long others = redis.call(j -> {
+    long others = onJob(job, j -> {
       j.zremrangeByScore(running, Double.NEGATIVE_INFINITY, nowMillis);
       j.zadd(running, expiresAtMillis, "" + worker);
       j.expire(running, ttl.toSeconds());
       return j.zcard(running) - 1;
     });
     if (others > 0) {
-      redis.call(j -> j.set(key(job, "overlap"), "1", SetParams.setParams().ex(ttl.toSeconds())));
+      onJob(job, j -> j.set(key(job, "overlap"), "1", SetParams.setParams().ex(ttl.toSeconds())));
     }
   }
 
   public void endSlice(String job, int worker) {
-    redis.call(j -> j.zrem(key(job, "running"), "" + worker));
+    onJob(job, j -> j.zrem(key(job, "running"), "" + worker));
   }
 
   /** Whether two workers' slices ever ran at the same time. */
   public boolean slicesOverlapped(String job) {
-    return redis.call(j -> j.exists(key(job, "overlap")));
+    return onJob(job, j -> j.exists(key(job, "overlap")));
   }
 
   /** Removes the job's bookkeeping (its parameters are {@link ParameterStore#delete}'s). */
   public void delete(String job, int workers) {
-    redis.call(j -> {
+    onJob(job, j -> {
       j.del(key(job, "config"), key(job, "created"), key(job, "evals"), key(job, "stop"), key(job, "evallock"),
           key(job, "running"), key(job, "overlap"));
       for (int w = 0; w < workers; w++) {

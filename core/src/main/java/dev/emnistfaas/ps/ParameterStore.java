@@ -75,7 +75,7 @@ public final class ParameterStore {
   /** Opens an existing job, reading its layout from the store. */
   public static ParameterStore open(RedisConnection redis, String prefix, String job) {
     checkJobId(job);
-    Map<String, String> meta = redis.call(j -> j.hgetAll(metaKey(prefix, job)));
+    Map<String, String> meta = redis.callOn(metaKey(prefix, job), j -> j.hgetAll(metaKey(prefix, job)));
     if (meta.isEmpty()) {
       throw new StoreException.NoSuchJob(job);
     }
@@ -124,37 +124,39 @@ public final class ParameterStore {
   }
 
   private void initialise(float[] initial) {
+    String meta = metaKey(prefix, job);
+    if (redis.callOn(meta, j -> j.exists(meta))) {
+      throw new IllegalStateException("job '" + job + "' already exists in the parameter store");
+    }
     SetParams expire = SetParams.setParams().ex(ttl.toSeconds());
-    redis.call(j -> {
-      String meta = metaKey(prefix, job);
-      if (j.exists(meta)) {
-        throw new IllegalStateException("job '" + job + "' already exists in the parameter store");
-      }
-      for (int s = 0; s < shards; s++) {
-        int from = shardStart(s);
-        int n = shardStart(s + 1) - from;
+    for (int s = 0; s < shards; s++) {
+      int from = shardStart(s);
+      int n = shardStart(s + 1) - from;
+      final int shard = s;
+      redis.callOn(paramsKeys[s], j -> {
         Transaction t = j.multi();
-        t.set(paramsKeys[s], LittleEndianFloats.encode(initial, from, n), expire);
+        t.set(paramsKeys[shard], LittleEndianFloats.encode(initial, from, n), expire);
         if (rule.needsAccumulators()) {
-          t.set(accumKeys[s], new byte[n * Float.BYTES], expire);
+          t.set(accumKeys[shard], new byte[n * Float.BYTES], expire);
         }
-        t.set(updatesKeys[s], "0", SetParams.setParams().ex(ttl.toSeconds()));
-        t.exec();
-      }
-      // The meta key last: a job is visible only once all its shards exist.
+        t.set(updatesKeys[shard], "0", SetParams.setParams().ex(ttl.toSeconds()));
+        return t.exec();
+      });
+    }
+    // The meta key last: a job is visible only once all its shards exist.
+    redis.callOn(meta, j -> {
       Transaction t = j.multi();
       t.hset(meta, Map.of("size", "" + size, "shards", "" + shards, "rule", rule.kind().name(),
           "learningRate", "" + rule.learningRate(), "ttlSeconds", "" + ttl.toSeconds()));
       t.expire(meta, ttl.toSeconds());
-      t.exec();
-      return null;
+      return t.exec();
     });
   }
 
-  /** Reads the whole vector into {@code out} (one MGET, one round trip). */
+  /** Reads the whole vector into {@code out}: one MGET (one round trip) on a single server, a GET per shard on a cluster. */
   public void fetch(float[] out) {
     checkLength(out.length, "fetch into");
-    List<byte[]> values = redis.call(j -> j.mget(paramsKeys));
+    List<byte[]> values = perShard(paramsKeys);
     for (int s = 0; s < shards; s++) {
       byte[] v = values.get(s);
       if (v == null) {
@@ -172,7 +174,7 @@ public final class ParameterStore {
     int conflicts = 0;
     for (int s = 0; s < shards; s++) {
       final int shard = s;
-      conflicts += redis.call(j -> pushShard(j, shard, gradient, pushId));
+      conflicts += redis.callOn(paramsKeys[s], j -> pushShard(j, shard, gradient, pushId));
     }
     return new PushStats(shards, conflicts);
   }
@@ -220,33 +222,40 @@ public final class ParameterStore {
 
   /** Total updates applied, summed over shards (each push counts once per shard). */
   public long updates() {
-    List<String> counts = redis.call(j -> j.mget(updatesKeys));
+    byte[][] keys = new byte[shards][];
+    for (int s = 0; s < shards; s++) {
+      keys[s] = bytes(updatesKeys[s]);
+    }
     long total = 0;
-    for (String c : counts) {
+    for (byte[] c : perShard(keys)) {
       if (c == null) {
         throw new StoreException.NoSuchJob(job);
       }
-      total += Long.parseLong(c);
+      total += Long.parseLong(new String(c, StandardCharsets.UTF_8));
     }
     return total;
   }
 
-  /** Removes every key of the job. */
+  /** Values of one key per shard: one MGET on a single server; on a cluster, each from its slot's node. */
+  private List<byte[]> perShard(byte[][] keys) {
+    if (!redis.clustered()) {
+      return redis.call(j -> j.mget(keys));
+    }
+    List<byte[]> values = new ArrayList<>(keys.length);
+    for (byte[] k : keys) {
+      values.add(redis.callOn(k, j -> j.get(k)));
+    }
+    return values;
+  }
+
+  /** Removes every key of the job (the meta key first, so that the job stops being visible at once). */
   public void delete() {
-    redis.call(j -> {
-      List<byte[]> keys = new ArrayList<>();
-      keys.add(bytes(metaKey(prefix, job)));
-      for (int s = 0; s < shards; s++) {
-        keys.add(paramsKeys[s]);
-        keys.add(accumKeys[s]);
-        keys.add(bytes(updatesKeys[s]));
-      }
-      // One DEL per key: shards may live on different cluster nodes.
-      for (byte[] k : keys) {
-        j.del(k);
-      }
-      return null;
-    });
+    String meta = metaKey(prefix, job);
+    redis.callOn(meta, j -> j.del(meta));
+    for (int s = 0; s < shards; s++) {
+      final int shard = s;
+      redis.callOn(paramsKeys[s], j -> j.del(paramsKeys[shard], accumKeys[shard], bytes(updatesKeys[shard])));
+    }
   }
 
   private void checkLength(int length, String what) {

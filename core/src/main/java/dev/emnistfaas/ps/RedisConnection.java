@@ -2,7 +2,14 @@ package dev.emnistfaas.ps;
 
 import java.net.URI;
 import java.time.Duration;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.function.Function;
+import org.apache.commons.pool2.impl.GenericObjectPoolConfig;
+import redis.clients.jedis.Connection;
+import redis.clients.jedis.JedisClientConfig;
+import redis.clients.jedis.JedisCluster;
+import redis.clients.jedis.util.JedisClusterCRC16;
 import redis.clients.jedis.DefaultJedisClientConfig;
 import redis.clients.jedis.HostAndPort;
 import redis.clients.jedis.Jedis;
@@ -13,8 +20,10 @@ import redis.clients.jedis.exceptions.JedisConnectionException;
 import redis.clients.jedis.exceptions.JedisDataException;
 
 /**
- * A pool of connections to one Redis server, with bounded retries and exponential backoff when it cannot be
- * reached, and a distinct error when it refuses the credentials.
+ * Connections to one Redis server, or to a Redis Cluster, with bounded retries and exponential backoff when it
+ * cannot be reached, and a distinct error when it refuses the credentials. In cluster mode every operation
+ * runs on the node that owns its key's slot, so a transaction over keys of one hash tag works as on a single
+ * server.
  */
 public final class RedisConnection implements AutoCloseable {
   /** How often and how patiently to retry an unreachable server. */
@@ -23,11 +32,13 @@ public final class RedisConnection implements AutoCloseable {
   }
 
   private final JedisPool pool;
+  private final JedisCluster cluster;
   private final String address;
   private final Backoff backoff;
 
-  private RedisConnection(JedisPool pool, String address, Backoff backoff) {
+  private RedisConnection(JedisPool pool, JedisCluster cluster, String address, Backoff backoff) {
     this.pool = pool;
+    this.cluster = cluster;
     this.address = address;
     this.backoff = backoff;
   }
@@ -50,8 +61,13 @@ public final class RedisConnection implements AutoCloseable {
     JedisPoolConfig poolConfig = new JedisPoolConfig();
     poolConfig.setMaxTotal(32);
     poolConfig.setJmxEnabled(false);
-    HostAndPort hp = new HostAndPort(url.getHost(), url.getPort() > 0 ? url.getPort() : 6379);
-    RedisConnection c = new RedisConnection(new JedisPool(poolConfig, hp, config.build()), settings.address(), backoff);
+    RedisConnection c;
+    if (settings.clusterNodes().isEmpty()) {
+      HostAndPort hp = new HostAndPort(url.getHost(), url.getPort() > 0 ? url.getPort() : 6379);
+      c = new RedisConnection(new JedisPool(poolConfig, hp, config.build()), null, settings.address(), backoff);
+    } else {
+      c = openCluster(settings, config.build(), backoff);
+    }
     try {
       c.call(Jedis::ping);
     } catch (RuntimeException e) {
@@ -61,19 +77,65 @@ public final class RedisConnection implements AutoCloseable {
     return c;
   }
 
+  private static RedisConnection openCluster(RedisSettings settings, JedisClientConfig config, Backoff backoff) {
+    Set<HostAndPort> nodes = new HashSet<>();
+    for (String node : settings.clusterNodes()) {
+      nodes.add(HostAndPort.from(node));
+    }
+    long delay = backoff.firstDelay().toMillis();
+    for (int attempt = 1; ; attempt++) {
+      try {
+        GenericObjectPoolConfig<Connection> poolConfig = new GenericObjectPoolConfig<>();
+        poolConfig.setMaxTotal(32);
+        poolConfig.setJmxEnabled(false);
+        return new RedisConnection(null, new JedisCluster(nodes, config, 5, poolConfig), settings.address(),
+            backoff);
+      } catch (JedisConnectionException e) {
+        if (e.getCause() instanceof JedisAccessControlException || String.valueOf(e.getMessage()).contains("WRONGPASS")) {
+          throw new StoreException.Authentication("Redis cluster at " + settings.address()
+              + " refused the credentials; check the password secret or REDIS_PASSWORD", e);
+        }
+        if (attempt >= backoff.attempts()) {
+          throw new StoreException.Unavailable("cannot reach the Redis cluster at " + settings.address() + " after "
+              + attempt + " attempts: " + rootMessage(e), e);
+        }
+        sleep(delay);
+        delay = Math.min(delay * 2, backoff.maxDelay().toMillis());
+      }
+    }
+  }
+
   public String address() {
     return address;
   }
 
+  public boolean clustered() {
+    return cluster != null;
+  }
+
   /**
-   * Runs {@code op} on a pooled connection. A connection failure is retried with backoff until the budget is
-   * spent, then reported naming the address; so {@code op} must be safe to run again from its start.
+   * Runs {@code op} on a connection to the server (in cluster mode: to the node owning slot 0), for commands
+   * that name no key.
    */
   public <T> T call(Function<Jedis, T> op) {
+    return callOn((byte[]) null, op);
+  }
+
+  /** Runs {@code op} on a connection that serves {@code key} (in cluster mode, its slot's node). */
+  public <T> T callOn(String key, Function<Jedis, T> op) {
+    return callOn(key.getBytes(java.nio.charset.StandardCharsets.UTF_8), op);
+  }
+
+  /**
+   * Runs {@code op} on a connection that serves {@code key}. A connection failure is retried with backoff until
+   * the budget is spent, then reported naming the address; so {@code op} must be safe to run again from its
+   * start.
+   */
+  public <T> T callOn(byte[] key, Function<Jedis, T> op) {
     long delay = backoff.firstDelay().toMillis();
     long started = System.nanoTime();
     for (int attempt = 1; ; attempt++) {
-      try (Jedis jedis = pool.getResource()) {
+      try (Jedis jedis = connection(key)) {
         return op.apply(jedis);
       } catch (JedisAccessControlException e) {
         throw authentication(e);
@@ -97,12 +159,19 @@ public final class RedisConnection implements AutoCloseable {
     }
   }
 
+  private Jedis connection(byte[] key) {
+    if (cluster == null) {
+      return pool.getResource();
+    }
+    return new Jedis(cluster.getConnectionFromSlot(key == null ? 0 : JedisClusterCRC16.getSlot(key)));
+  }
+
   private StoreException authentication(Exception e) {
     return new StoreException.Authentication("Redis at " + address + " refused the credentials ("
         + rootMessage(e) + "); check the password secret or REDIS_PASSWORD", e);
   }
 
-  private static String rootMessage(Throwable e) {
+  static String rootMessage(Throwable e) {
     Throwable t = e;
     while (t.getCause() != null && t.getCause() != t) {
       t = t.getCause();
@@ -121,6 +190,11 @@ public final class RedisConnection implements AutoCloseable {
 
   @Override
   public void close() {
-    pool.close();
+    if (pool != null) {
+      pool.close();
+    }
+    if (cluster != null) {
+      cluster.close();
+    }
   }
 }

@@ -6,8 +6,10 @@ import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.stream.Stream;
 
 /**
  * Where the parameter store is and how to log in, read once from the environment.
@@ -19,14 +21,23 @@ import java.util.Optional;
  *       name {@code redis-password}) when it exists, else {@code REDIS_PASSWORD}, else none. A password in the
  *       URL is refused, so that it never lands in a stack file or a log.
  *   <li>{@code REDIS_KEY_PREFIX}: the prefix of every key (default {@code emnist}).
+ *   <li>{@code REDIS_CLUSTER_NODES}: {@code host:port,host:port,…} seed nodes of a Redis Cluster; the scheme
+ *       and user of {@code REDIS_URL} still apply.
  * </ul>
  */
-public record RedisSettings(Optional<URI> url, Optional<String> password, String keyPrefix) {
+public record RedisSettings(Optional<URI> url, Optional<String> password, String keyPrefix,
+    List<String> clusterNodes) {
   public static final Path SECRETS_DIR = Path.of("/var/openfaas/secrets");
   public static final String DEFAULT_SECRET = "redis-password";
 
   public RedisSettings {
     url.ifPresent(RedisSettings::checkUrl);
+    clusterNodes = List.copyOf(clusterNodes);
+    for (String node : clusterNodes) {
+      if (!node.matches("[^:\\s]+:[0-9]{1,5}")) {
+        throw new IllegalArgumentException("REDIS_CLUSTER_NODES entries must be host:port, got '" + node + "'");
+      }
+    }
     if (keyPrefix.isBlank() || keyPrefix.contains("{") || keyPrefix.contains("}")) {
       throw new IllegalArgumentException("REDIS_KEY_PREFIX must be non-blank without braces, got '" + keyPrefix + "'");
     }
@@ -55,15 +66,25 @@ public record RedisSettings(Optional<URI> url, Optional<String> password, String
     } else {
       password = Optional.ofNullable(env.get("REDIS_PASSWORD")).filter(s -> !s.isEmpty());
     }
-    return new RedisSettings(url, password, env.getOrDefault("REDIS_KEY_PREFIX", "emnist"));
+    List<String> nodes = Stream.of(env.getOrDefault("REDIS_CLUSTER_NODES", "").split(","))
+        .map(String::trim).filter(n -> !n.isEmpty()).toList();
+    if (!nodes.isEmpty() && url.isEmpty()) {
+      url = Optional.of(URI.create("redis://" + nodes.get(0)));
+    }
+    return new RedisSettings(url, password, env.getOrDefault("REDIS_KEY_PREFIX", "emnist"), nodes);
   }
 
   public static RedisSettings local(URI url) {
-    return new RedisSettings(Optional.of(url), Optional.empty(), "emnist");
+    return new RedisSettings(Optional.of(url), Optional.empty(), "emnist", List.of());
+  }
+
+  /** A Redis Cluster reached through these seed nodes ({@code host:port}). */
+  public static RedisSettings cluster(List<String> nodes) {
+    return new RedisSettings(Optional.of(URI.create("redis://" + nodes.get(0))), Optional.empty(), "emnist", nodes);
   }
 
   public RedisSettings withPassword(String pw) {
-    return new RedisSettings(url, Optional.of(pw), keyPrefix);
+    return new RedisSettings(url, Optional.of(pw), keyPrefix, clusterNodes);
   }
 
   private static void checkUrl(URI u) {
@@ -80,8 +101,11 @@ public record RedisSettings(Optional<URI> url, Optional<String> password, String
     }
   }
 
-  /** host:port, what error messages name. */
+  /** host:port (or the cluster's seed nodes), what error messages name. */
   public String address() {
+    if (!clusterNodes.isEmpty()) {
+      return String.join(",", clusterNodes);
+    }
     return url.map(u -> u.getHost() + ":" + (u.getPort() > 0 ? u.getPort() : 6379)).orElse("embedded");
   }
 
@@ -92,7 +116,8 @@ public record RedisSettings(Optional<URI> url, Optional<String> password, String
 
   @Override
   public String toString() {
-    return "RedisSettings[" + url.map(RedisSettings::redacted).orElse("embedded") + ", password "
+    return "RedisSettings[" + (clusterNodes.isEmpty() ? url.map(RedisSettings::redacted).orElse("embedded")
+        : "cluster " + address()) + ", password "
         + (password.isPresent() ? "set" : "none") + ", prefix " + keyPrefix + "]";
   }
 }

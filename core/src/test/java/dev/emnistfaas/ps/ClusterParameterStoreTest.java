@@ -1,0 +1,87 @@
+package dev.emnistfaas.ps;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The parameter store on a three-node Redis Cluster (real servers on loopback). */
+class ClusterParameterStoreTest {
+  @TempDir Path dir;
+
+  @Test
+  void concurrentPushesOnAClusterLoseNoUpdateAndShardsSpreadOverNodes() throws Exception {
+    int size = 83_247;
+    int pushers = 4;
+    int pushesEach = 200;
+    try (EmbeddedCluster cluster = new EmbeddedCluster(dir);
+        RedisConnection redis = RedisConnection.open(RedisSettings.cluster(cluster.seeds()),
+            RedisConnection.Backoff.DEFAULT)) {
+      assertTrue(redis.clustered());
+      float[] initial = new float[size];
+      for (int i = 0; i < size; i++) {
+        initial[i] = i % 1000;
+      }
+      ParameterStore store = ParameterStore.create(redis, "emnist", "cluster-job", initial, 6,
+          new UpdateRule(UpdateRule.Kind.SGD, 1f), Duration.ofHours(1));
+      long busyNodes = cluster.keysPerNode().stream().filter(n -> n > 0).count();
+      assertTrue(busyNodes >= 2, "shards all on one node: " + cluster.keysPerNode());
+
+      ExecutorService pool = Executors.newFixedThreadPool(pushers);
+      CountDownLatch go = new CountDownLatch(1);
+      List<Future<?>> done = new ArrayList<>();
+      for (int t = 0; t < pushers; t++) {
+        final int thread = t;
+        done.add(pool.submit(() -> {
+          ParameterStore mine = ParameterStore.open(redis, "emnist", "cluster-job");
+          float[] g = new float[size];
+          go.await();
+          for (int k = 0; k < pushesEach; k++) {
+            for (int i = 0; i < size; i++) {
+              g[i] = ((thread * 7 + k * 3 + i) % 5) - 2;
+            }
+            mine.push(g);
+          }
+          return null;
+        }));
+      }
+      go.countDown();
+      for (Future<?> f : done) {
+        f.get();
+      }
+      pool.shutdown();
+
+      float[] expected = initial.clone();
+      for (int t = 0; t < pushers; t++) {
+        for (int k = 0; k < pushesEach; k++) {
+          for (int i = 0; i < size; i++) {
+            expected[i] -= ((t * 7 + k * 3 + i) % 5) - 2;
+          }
+        }
+      }
+      float[] actual = new float[size];
+      store.fetch(actual);
+      assertArrayEquals(expected, actual, 0f);
+      assertEquals((long) pushers * pushesEach * 6, store.updates());
+
+      JobStore jobs = new JobStore(redis, "emnist", Duration.ofHours(1));
+      assertTrue(jobs.create("cluster-job", "{}", 1L));
+      jobs.saveWorker("cluster-job", 0, java.util.Map.of("state", "running"));
+      assertEquals("running", jobs.worker("cluster-job", 0).get("state"));
+
+      store.delete();
+      assertThrows(StoreException.NoSuchJob.class, () -> ParameterStore.open(redis, "emnist", "cluster-job"));
+    }
+  }
+}
