@@ -1,6 +1,9 @@
 package dev.emnistfaas.ps;
 
 import dev.emnistfaas.optim.Adagrad;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 import java.util.Locale;
 
 /** How the store turns a pushed gradient into new parameters. */
@@ -26,14 +29,27 @@ public record UpdateRule(Kind kind, float learningRate) {
     return kind == Kind.ADAGRAD;
   }
 
-  /** Applies {@code gradient[from..from+n)} to {@code values[0..n)} (and {@code accumulators}). */
-  void apply(float[] values, float[] gradient, int from, int n, float[] accumulators) {
-    if (kind == Kind.SGD) {
-      for (int i = 0; i < n; i++) {
-        values[i] -= learningRate * gradient[from + i];
-      }
-    } else {
-      Adagrad.step(learningRate, values, gradient, from, n, accumulators);
+  /**
+   * SGD in one pass over the stored bytes: the new little-endian values of {@code stored} after
+   * {@code gradient[from..from+n)}, without decoding into an intermediate array.
+   */
+  byte[] sgdStep(byte[] stored, float[] gradient, int from, int n) {
+    if (stored.length != n * Float.BYTES) {
+      throw new IllegalStateException("stored value has " + stored.length + " bytes, expected " + n * Float.BYTES);
     }
+    byte[] out = new byte[stored.length];
+    for (int i = 0; i < n; i++) {
+      float v = (float) FLOAT_LE.get(stored, i * Float.BYTES);
+      FLOAT_LE.set(out, i * Float.BYTES, v - learningRate * gradient[from + i]);
+    }
+    return out;
+  }
+
+  private static final VarHandle FLOAT_LE =
+      MethodHandles.byteArrayViewVarHandle(float[].class, ByteOrder.LITTLE_ENDIAN);
+
+  /** Applies {@code gradient[from..from+n)} to {@code values[0..n)} and {@code accumulators} (Adagrad). */
+  void apply(float[] values, float[] gradient, int from, int n, float[] accumulators) {
+    Adagrad.step(learningRate, values, gradient, from, n, accumulators);
   }
 }
