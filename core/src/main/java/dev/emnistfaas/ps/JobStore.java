@@ -127,6 +127,74 @@ public final class JobStore {
     return onJob(job, j -> j.exists(key(job, "overlap")));
   }
 
+  private static final String RENEW = """
+      if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+      return 0
+      """;
+  private static final String RELEASE = """
+      if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+      return 0
+      """;
+
+  /**
+   * Takes worker {@code worker}'s lease for {@code duration} under {@code token}; false while another call
+   * holds it (a duplicate delivery of the same worker).
+   */
+  public boolean acquireLease(String job, int worker, String token, Duration duration) {
+    String k = key(job, "lease:" + worker);
+    return "OK".equals(onJob(job, j -> j.set(k, token, SetParams.setParams().nx().px(duration.toMillis()))));
+  }
+
+  /** Extends the lease if {@code token} still holds it; false when it was lost (expired and taken). */
+  public boolean renewLease(String job, int worker, String token, Duration duration) {
+    String k = key(job, "lease:" + worker);
+    Object r = onJob(job, j -> j.eval(RENEW, List.of(k), List.of(token, "" + duration.toMillis())));
+    return Long.valueOf(1).equals(r);
+  }
+
+  public void releaseLease(String job, int worker, String token) {
+    String k = key(job, "lease:" + worker);
+    onJob(job, j -> j.eval(RELEASE, List.of(k), List.of(token)));
+  }
+
+  public boolean leaseHeld(String job, int worker) {
+    return onJob(job, j -> j.exists(key(job, "lease:" + worker)));
+  }
+
+  /** Adds {@code n} to a job counter (re-enqueued slices, recoveries) and returns the new value. */
+  public long count(String job, String counter, long n) {
+    String k = key(job, "count:" + counter);
+    return onJob(job, j -> {
+      long v = j.incrBy(k, n);
+      j.expire(k, ttl.toSeconds());
+      return v;
+    });
+  }
+
+  public long counter(String job, String counter) {
+    String v = onJob(job, j -> j.get(key(job, "count:" + counter)));
+    return v == null ? 0 : Long.parseLong(v);
+  }
+
+  /** True for the first caller only, for {@code hold}: who re-invokes a stalled worker's slice. */
+  public boolean claimOnce(String job, String what, Duration hold) {
+    return "OK".equals(onJob(job, j -> j.set(key(job, "claim:" + what), "1",
+        SetParams.setParams().nx().px(hold.toMillis()))));
+  }
+
+  /** Shortens the life of the job's bookkeeping keys to {@code ttl} (after a cancel). */
+  public void expireIn(String job, int workers, Duration soon) {
+    onJob(job, j -> {
+      for (String k : List.of("config", "created", "evals", "stop", "running", "overlap")) {
+        j.pexpire(key(job, k), soon.toMillis());
+      }
+      for (int w = 0; w < workers; w++) {
+        j.pexpire(key(job, "worker:" + w), soon.toMillis());
+      }
+      return null;
+    });
+  }
+
   /** Removes the job's bookkeeping (its parameters are {@link ParameterStore#delete}'s). */
   public void delete(String job, int workers) {
     onJob(job, j -> {

@@ -256,6 +256,20 @@ public final class ParameterStore {
     return values;
   }
 
+  /** Shortens the life of every key of the job to {@code soon} (after a cancel). */
+  public void expireIn(Duration soon) {
+    String meta = metaKey(prefix, job);
+    redis.callOn(meta, j -> j.pexpire(meta, soon.toMillis()));
+    for (int s = 0; s < shards; s++) {
+      final int shard = s;
+      redis.callOn(paramsKeys[s], j -> {
+        j.pexpire(paramsKeys[shard], soon.toMillis());
+        j.pexpire(accumKeys[shard], soon.toMillis());
+        return j.pexpire(updatesKeys[shard], soon.toMillis());
+      });
+    }
+  }
+
   /** Removes every key of the job (the meta key first, so that the job stops being visible at once). */
   public void delete() {
     String meta = metaKey(prefix, job);

@@ -90,6 +90,63 @@ public final class DownpourJobs {
     return LabelMapping.read(dir.resolve(split.mappingFile()));
   }
 
+  /** A call to start slice {@code slice} of {@code worker}: how the caller reaches emnist-train. */
+  @FunctionalInterface
+  public interface SliceInvoker {
+    void invoke(String job, int worker, int slice);
+  }
+
+  /**
+   * Re-invokes every worker that is neither done nor running (no lease) and has shown no activity for longer
+   * than a queued slice could wait: its pod died mid-slice, or its call was lost. Any status request and every
+   * worker's slice end call this, so a job whose workers all died is recovered by the next status request.
+   * Returns how many workers were re-invoked.
+   */
+  public int recoverStalled(String job, SliceInvoker invoker) {
+    TrainingConfig config = TrainingConfig.fromJson(jobs.config(job)
+        .orElseThrow(() -> new StoreException.NoSuchJob(job)));
+    if (jobs.stopReason(job).isPresent()) {
+      return 0;
+    }
+    long now = System.currentTimeMillis();
+    Duration quiet = stallThreshold(config);
+    long created = jobs.createdMillis(job);
+    int recovered = 0;
+    for (int w = 0; w < config.workers(); w++) {
+      var fields = jobs.worker(job, w);
+      WorkerPosition pos = fields.isEmpty() ? null : WorkerPosition.fromMap(fields);
+      if ((pos != null && pos.done()) || jobs.leaseHeld(job, w)) {
+        continue;
+      }
+      long lastActivity = pos == null ? created : Math.max(pos.sliceEndMillis(), pos.sliceStartMillis());
+      int next = pos == null ? 1 : pos.slices() + 1;
+      if (now - lastActivity > quiet.toMillis() && jobs.claimOnce(job, "recover:" + w + ":" + next, quiet)) {
+        jobs.count(job, "recovered", 1);
+        invoker.invoke(job, w, next);
+        recovered++;
+      }
+    }
+    return recovered;
+  }
+
+  /**
+   * How long a worker may show no activity before it counts as stalled: longer than its next slice can wait
+   * in a queue behind the other workers' slices on one queue worker, and never under 10 s.
+   */
+  static Duration stallThreshold(TrainingConfig config) {
+    return Duration.ofMillis(Math.max(10_000, (long) (2000 * config.sliceSeconds() * config.workers())));
+  }
+
+  /** Stops every worker at its next push and shortens the life of the job's keys to {@code keep}. */
+  public void cancel(String job, Duration keep) {
+    TrainingConfig config = TrainingConfig.fromJson(jobs.config(job)
+        .orElseThrow(() -> new StoreException.NoSuchJob(job)));
+    jobs.requestStop(job, JSON.createObjectNode().put("reason", "cancelled")
+        .put("seconds", (System.currentTimeMillis() - jobs.createdMillis(job)) / 1000.0).toString());
+    jobs.expireIn(job, config.workers(), keep);
+    parameters(job).expireIn(keep);
+  }
+
   /** The job's status as JSON: per-worker figures, evaluations, whether it is done and how long it took. */
   public ObjectNode status(String job) {
     TrainingConfig config = TrainingConfig.fromJson(jobs.config(job)
@@ -129,9 +186,16 @@ public final class DownpourJobs {
       if ("target".equals(reason.path("reason").asText())) {
         out.put("secondsToTarget", reason.path("seconds").asDouble());
       }
+      out.put("cancelled", "cancelled".equals(reason.path("reason").asText()));
+      if ("failed".equals(reason.path("reason").asText())) {
+        out.put("failed", true).put("error", reason.path("error").asText());
+      }
     });
+    out.put("reenqueuedSlices", jobs.counter(job, "reenqueued"));
+    out.put("recoveredWorkers", jobs.counter(job, "recovered"));
     out.put("reached", out.has("secondsToTarget"));
-    out.put("done", done == config.workers());
+    boolean failed = out.path("failed").asBoolean();
+    out.put("done", done == config.workers() || failed);
     out.put("workersDone", done);
     boolean overlapped = jobs.slicesOverlapped(job);
     out.put("slicesOverlapped", overlapped);

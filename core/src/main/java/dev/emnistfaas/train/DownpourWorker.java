@@ -36,8 +36,35 @@ public final class DownpourWorker {
   private final String host;
   private final PrintStream log;
 
-  /** What a slice ended with. */
-  public record SliceOutcome(boolean finished, WorkerPosition position) {}
+  /** How a call of a slice ended. */
+  public enum Status {
+    /** The slice ran; the worker goes on with the next one. */
+    CONTINUE,
+    /** The slice ran and the worker is done (target, epochs or stop flag). */
+    FINISHED,
+    /** Nothing to do: this slice already ran, or the worker is done (a redelivered call). */
+    STALE,
+    /** Another call of the same worker holds its lease (a duplicate delivery running in parallel). */
+    BUSY
+  }
+
+  /** What a call of a slice ended with. */
+  public record SliceOutcome(Status status, WorkerPosition position) {
+    public boolean finished() {
+      return status == Status.FINISHED;
+    }
+  }
+
+  /** The slice lost its lease (it ran past the lease's expiry and another call took over) and stopped. */
+  public static final class LeaseLost extends RuntimeException {
+    LeaseLost(String job, int worker) {
+      super("worker " + worker + " of job " + job + " lost its lease mid-slice; stopped without saving");
+    }
+  }
+
+  /** How long a slice's lease lasts without renewal, and how often it is renewed. */
+  static final Duration LEASE = Duration.ofSeconds(3);
+  static final long RENEW_EVERY_NANOS = 500_000_000L;
 
   public DownpourWorker(ParameterStore store, JobStore jobs, String job, int worker, String host, PrintStream log) {
     this.store = store;
@@ -56,13 +83,37 @@ public final class DownpourWorker {
     return config;
   }
 
+  /** Runs the worker's next slice, whatever its number. */
   public SliceOutcome runSlice() {
+    return runSlice(0);
+  }
+
+  /**
+   * Runs slice {@code number} (1, 2, …; 0 means the next one) if it has not run yet and no other call of this
+   * worker is running. An interrupt aborts the slice at once without saving, as a pod's death would.
+   */
+  public SliceOutcome runSlice(int number) {
+    WorkerPosition before = savedPosition();
+    if (before.done() || (number > 0 && number <= before.slices())) {
+      return new SliceOutcome(Status.STALE, before);
+    }
+    String token = java.util.UUID.randomUUID().toString();
+    if (!jobs.acquireLease(job, worker, token, LEASE)) {
+      return new SliceOutcome(Status.BUSY, before);
+    }
+    WorkerPosition saved = savedPosition();
+    if (saved.done() || (number > 0 && number <= saved.slices())) {
+      jobs.releaseLease(job, worker, token);
+      return new SliceOutcome(Status.STALE, saved);
+    }
+    SliceOutcome outcome = train(saved, token);
+    jobs.releaseLease(job, worker, token);
+    return outcome;
+  }
+
+  private SliceOutcome train(WorkerPosition saved, String token) {
     long startMillis = System.currentTimeMillis();
     long start = System.nanoTime();
-    WorkerPosition saved = savedPosition();
-    if (saved.done()) {
-      return new SliceOutcome(true, saved);
-    }
     Blas.useThreads(config.threads());
     EmnistDataset.Source source = config.dataSource();
     EmnistDataset data = DatasetCache.dataset(source);
@@ -95,7 +146,17 @@ public final class DownpourWorker {
     int sinceFetch = config.nFetch();
     int sincePush = 0;
     boolean finished = false;
+    long renewAt = start + RENEW_EVERY_NANOS;
     while (true) {
+      if (Thread.currentThread().isInterrupted()) {
+        throw new IllegalStateException("worker " + worker + " of job " + job + " interrupted mid-slice");
+      }
+      if (System.nanoTime() >= renewAt) {
+        if (!jobs.renewLease(job, worker, token, LEASE)) {
+          throw new LeaseLost(job, worker);
+        }
+        renewAt = System.nanoTime() + RENEW_EVERY_NANOS;
+      }
       if (sinceFetch >= config.nFetch()) {
         store.fetch(transfer);
         params.set(transfer);
@@ -151,7 +212,7 @@ public final class DownpourWorker {
           Math.min(cursor.epoch(), config.maxEpochs()),
           (position.sliceEndMillis() - jobs.createdMillis(job)) / 1000.0, host);
     }
-    return new SliceOutcome(finished, position);
+    return new SliceOutcome(finished ? Status.FINISHED : Status.CONTINUE, position);
   }
 
   private WorkerPosition savedPosition() {

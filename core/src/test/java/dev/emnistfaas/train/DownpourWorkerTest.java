@@ -130,8 +130,31 @@ class DownpourWorkerTest {
     assertEquals(2L * RealData.dataset().train().shard(2, 3).size(), second.position().samples());
     // A duplicate call after the end trains nothing.
     DownpourWorker.SliceOutcome again = worker(job, 2, quiet).runSlice();
-    assertTrue(again.finished());
+    assertEquals(DownpourWorker.Status.STALE, again.status());
     assertEquals(second.position(), again.position());
+  }
+
+  @Test
+  void duplicateAndRedeliveredCallsTrainNothing() {
+    TrainingConfig config = TrainingConfig.downpourDefaults(RealData.dir().toString())
+        .with(Map.of("workers", 2, "sliceSeconds", 0.2, "targetAccuracy", 0.0));
+    String job = jobs.create(config);
+    PrintStream quiet = new PrintStream(new ByteArrayOutputStream());
+    DownpourWorker.SliceOutcome first = worker(job, 0, quiet).runSlice(1);
+    assertEquals(DownpourWorker.Status.CONTINUE, first.status());
+    long updates = jobs.parameters(job).updates();
+    // Slice 1 delivered again after it ran: stale, no push.
+    DownpourWorker.SliceOutcome redelivered = worker(job, 0, quiet).runSlice(1);
+    assertEquals(DownpourWorker.Status.STALE, redelivered.status());
+    assertEquals(updates, jobs.parameters(job).updates());
+    // A copy arriving while another call of the worker holds the lease: busy, no push.
+    assertTrue(jobs.jobStore().acquireLease(job, 0, "other-call", java.time.Duration.ofSeconds(5)));
+    DownpourWorker.SliceOutcome duplicate = worker(job, 0, quiet).runSlice(2);
+    assertEquals(DownpourWorker.Status.BUSY, duplicate.status());
+    assertEquals(updates, jobs.parameters(job).updates());
+    jobs.jobStore().releaseLease(job, 0, "other-call");
+    assertEquals(DownpourWorker.Status.CONTINUE, worker(job, 0, quiet).runSlice(2).status());
+    assertEquals(2, WorkerPosition.fromMap(jobs.jobStore().worker(job, 0)).slices());
   }
 
   @Test
