@@ -100,14 +100,12 @@ public final class DownpourJobs {
    * Re-invokes every worker that is neither done nor running (no lease) and has shown no activity for longer
    * than a queued slice could wait: its pod died mid-slice, or its call was lost. Any status request and every
    * worker's slice end call this, so a job whose workers all died is recovered by the next status request.
-   * Returns how many workers were re-invoked.
+   * After a stop the re-invoked worker only sees the flag and records itself done. Returns how many workers
+   * were re-invoked.
    */
   public int recoverStalled(String job, SliceInvoker invoker) {
     TrainingConfig config = TrainingConfig.fromJson(jobs.config(job)
         .orElseThrow(() -> new StoreException.NoSuchJob(job)));
-    if (jobs.stopReason(job).isPresent()) {
-      return 0;
-    }
     long now = System.currentTimeMillis();
     Duration quiet = stallThreshold(config);
     long created = jobs.createdMillis(job);

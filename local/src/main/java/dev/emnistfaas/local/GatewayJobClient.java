@@ -30,6 +30,15 @@ public final class GatewayJobClient {
     return read(r.body()).path("job").asText();
   }
 
+  /** Stops the job's workers; returns its status. */
+  public JsonNode cancel(String job) {
+    HttpResponse<String> r = send(HttpRequest.newBuilder(URI.create(setup + "?job=" + job + "&cancel=1")).GET());
+    if (r.statusCode() != 200) {
+      throw new IllegalStateException("cancel of job " + job + ": HTTP " + r.statusCode() + " " + r.body());
+    }
+    return read(r.body());
+  }
+
   public JsonNode status(String job) {
     HttpResponse<String> r = send(HttpRequest.newBuilder(URI.create(setup + "?job=" + job)).GET());
     if (r.statusCode() != 200) {
@@ -38,17 +47,27 @@ public final class GatewayJobClient {
     return read(r.body());
   }
 
-  /** Polls the status every {@code every} until all workers are done; each status goes to {@code onPoll}. */
+  /**
+   * Polls the status every {@code every} until all workers are done; each status goes to {@code onPoll}. A
+   * status the setup function cannot give for now (5xx: Redis restarting, say) is polled again.
+   */
   public JsonNode awaitDone(String job, Duration timeout, Duration every, Consumer<JsonNode> onPoll) {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (true) {
-      JsonNode s = status(job);
-      onPoll.accept(s);
-      if (s.path("done").asBoolean()) {
-        return s;
+      HttpResponse<String> r = send(HttpRequest.newBuilder(URI.create(setup + "?job=" + job)).GET());
+      if (r.statusCode() < 500) {
+        if (r.statusCode() != 200) {
+          throw new IllegalStateException("status of job " + job + ": HTTP " + r.statusCode() + " " + r.body());
+        }
+        JsonNode s = read(r.body());
+        onPoll.accept(s);
+        if (s.path("done").asBoolean()) {
+          return s;
+        }
       }
       if (System.nanoTime() > deadline) {
-        throw new IllegalStateException("job " + job + " not done after " + timeout + ": " + s);
+        throw new IllegalStateException("job " + job + " not done after " + timeout + ": HTTP " + r.statusCode()
+            + " " + r.body());
       }
       try {
         Thread.sleep(every.toMillis());

@@ -47,6 +47,7 @@ public final class LocalGateway implements AutoCloseable {
   private final GatewaySettings settings;
   private final HttpServer server;
   private final Map<String, List<Pod>> functions = new ConcurrentHashMap<>();
+  private final Map<String, Integer> maxInflight = new ConcurrentHashMap<>();
   private final Map<String, AtomicInteger> nextPod = new ConcurrentHashMap<>();
   private final BlockingQueue<AsyncCall> queue = new LinkedBlockingQueue<>();
   private final List<Thread> queueWorkers = new ArrayList<>();
@@ -84,12 +85,23 @@ public final class LocalGateway implements AutoCloseable {
 
   /** Deploys {@code name} with one handler per pod, made by {@code podHandler} from the pod's index. */
   public void deploy(String name, IntFunction<Function<IRequest, IResponse>> podHandler) {
+    deploy(name, settings.maxInflight(), podHandler);
+  }
+
+  /** Deploys {@code name} with its own max_inflight (a stack file sets it per function). */
+  public void deploy(String name, int inflight, IntFunction<Function<IRequest, IResponse>> podHandler) {
+    maxInflight.put(name, inflight);
     List<Pod> pods = new ArrayList<>();
     for (int p = 0; p < settings.pods(); p++) {
       pods.add(new Pod(name + "-pod-" + p, podHandler.apply(p)));
     }
     functions.put(name, List.copyOf(pods));
     nextPod.put(name, new AtomicInteger());
+  }
+
+  /** Kills the call running on pod {@code pod} of {@code name}; false when that pod was idle. */
+  public boolean killPod(String name, int pod) {
+    return functions.get(name).get(pod).kill();
   }
 
   /** Async calls delivered, delivered again after ack_wait, and refused with 429 by a busy pod. */
@@ -116,7 +128,7 @@ public final class LocalGateway implements AutoCloseable {
   /** Invokes a function on a routed pod; 429 when the pod is busy and max_inflight is 1. */
   private IResponse invoke(String name, IRequest request) throws InterruptedException {
     Pod pod = route(name);
-    if (settings.maxInflight() == 0) {
+    if (maxInflight.get(name) == 0) {
       return pod.serve(request);
     }
     IResponse r = pod.serveIfIdle(request);

@@ -26,7 +26,8 @@ public final class LocalRuntime implements AutoCloseable {
     this.gateway = new LocalGateway(gatewaySettings);
     this.functions = new FunctionRuntime(new FunctionSettings(gateway.url(), Optional.empty(), redisSettings,
         Duration.ofDays(1), defaults));
-    gateway.deploy(SetupFunction.NAME, pod -> new SetupFunction(functions)::handle);
+    // As in emnist.yml: max_inflight applies to emnist-train only; calls to a busy setup pod wait.
+    gateway.deploy(SetupFunction.NAME, 0, pod -> new SetupFunction(functions)::handle);
     gateway.deploy(TrainFunction.NAME, pod -> new TrainFunction(functions, TrainFunction.NAME + "-pod-" + pod)::handle);
   }
 

@@ -10,6 +10,7 @@ final class Pod {
   private final String name;
   private final Function<IRequest, IResponse> handler;
   private final Semaphore serving = new Semaphore(1, true);
+  private volatile Thread current;
 
   Pod(String name, Function<IRequest, IResponse> handler) {
     this.name = name;
@@ -23,11 +24,31 @@ final class Pod {
   /** Serves {@code request}, waiting while the pod is busy. */
   IResponse serve(IRequest request) throws InterruptedException {
     serving.acquire();
+    return serveAcquired(request);
+  }
+
+  private IResponse serveAcquired(IRequest request) {
+    current = Thread.currentThread();
     try {
       return handler.apply(request);
     } finally {
+      current = null;
+      Thread.interrupted();
       serving.release();
     }
+  }
+
+  /**
+   * Kills the call in progress, as a pod dying mid-request would: its thread is interrupted, and the handler
+   * stops without cleaning up. The pod then serves new calls, like its replacement.
+   */
+  boolean kill() {
+    Thread t = current;
+    if (t == null) {
+      return false;
+    }
+    t.interrupt();
+    return true;
   }
 
   /** Serves {@code request} only if the pod is idle; null when it is busy (of-watchdog answers 429). */
@@ -35,10 +56,6 @@ final class Pod {
     if (!serving.tryAcquire()) {
       return null;
     }
-    try {
-      return handler.apply(request);
-    } finally {
-      serving.release();
-    }
+    return serveAcquired(request);
   }
 }

@@ -1,0 +1,151 @@
+package dev.emnistfaas.local;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.emnistfaas.ps.EmbeddedRedis;
+import dev.emnistfaas.ps.RedisSettings;
+import dev.emnistfaas.train.TrainingConfig;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** What OpenFaaS CE and real clusters do to calls, through the local gateway and a real (embedded) Redis. */
+class FaultToleranceTest {
+  private static final Duration TIMEOUT = Duration.ofSeconds(180);
+  @TempDir Path dir;
+
+  private static TrainingConfig defaults() {
+    String data = System.getenv("EMNIST_DIR");
+    assertTrue(data != null && Files.isDirectory(Path.of(data)), "EMNIST_DIR must name the EMNIST bymerge files");
+    return TrainingConfig.downpourDefaults(data);
+  }
+
+  private static JsonNode await(GatewayJobClient client, String job) {
+    return client.awaitDone(job, TIMEOUT, Duration.ofMillis(200), s -> { });
+  }
+
+  /** Pushes the store applied equal the pushes the workers saved: no slice's work was applied twice. */
+  private static void assertEachSliceAppliedOnce(LocalRuntime rt, String job, JsonNode status) {
+    long saved = 0;
+    for (JsonNode w : status.path("workers")) {
+      saved += w.path("pushes").asLong();
+    }
+    assertEquals(saved, rt.functions().jobs().parameters(job).updates(), status.toPrettyString());
+  }
+
+  @Test
+  void redeliveryAfterAckWaitNeverAppliesASliceTwice() {
+    try (LocalRuntime rt = new LocalRuntime(new GatewaySettings(2, 4, GatewaySettings.Routing.ROUND_ROBIN, 0,
+        Duration.ofMillis(300)), Optional.empty(), defaults())) {
+      GatewayJobClient client = new GatewayJobClient(rt.gatewayUrl());
+      String job = client.start("{\"workers\": 2, \"sliceSeconds\": 1.0}");
+      JsonNode s = await(client, job);
+      assertTrue(s.path("reached").asBoolean(), s.toPrettyString());
+      assertTrue(rt.gateway().redelivered() > 0, "ack_wait never fired: the test did not redeliver");
+      assertEachSliceAppliedOnce(rt, job, s);
+    }
+  }
+
+  @Test
+  void busyPodsAnswer429AndNoSliceIsLost() {
+    try (LocalRuntime rt = new LocalRuntime(new GatewaySettings(2, 2, GatewaySettings.Routing.RANDOM, 1,
+        Duration.ZERO), Optional.empty(), defaults())) {
+      GatewayJobClient client = new GatewayJobClient(rt.gatewayUrl());
+      String job = client.start("{\"workers\": 2, \"sliceSeconds\": 0.3}");
+      JsonNode s = await(client, job);
+      assertTrue(s.path("reached").asBoolean(), s.toPrettyString());
+      assertFalse(s.path("failed").asBoolean(), s.toPrettyString());
+      assertTrue(rt.gateway().rejected() > 0, "no 429: random routing never hit a busy pod");
+      assertTrue(s.path("reenqueuedSlices").asLong() > 0, s.toPrettyString());
+      assertEachSliceAppliedOnce(rt, job, s);
+    }
+  }
+
+  @Test
+  void aWorkerWhosePodDiesMidSliceIsRecovered() throws InterruptedException {
+    try (LocalRuntime rt = new LocalRuntime(GatewaySettings.wellConfigured(2), Optional.empty(), defaults())) {
+      GatewayJobClient client = new GatewayJobClient(rt.gatewayUrl());
+      String job = client.start("{\"workers\": 2, \"sliceSeconds\": 2.0}");
+      long deadline = System.nanoTime() + 20_000_000_000L;
+      while (!rt.gateway().killPod("emnist-train", 0)) {
+        assertTrue(System.nanoTime() < deadline, "pod 0 never ran a slice to kill");
+        Thread.sleep(20);
+      }
+      JsonNode s = await(client, job);
+      assertTrue(s.path("reached").asBoolean(), s.toPrettyString());
+      assertTrue(s.path("recoveredWorkers").asLong() >= 1, s.toPrettyString());
+      for (JsonNode w : s.path("workers")) {
+        assertEquals("done", w.path("state").asText(), w.toString());
+      }
+    }
+  }
+
+  @Test
+  void aRedisRestartWithItsDataIsSurvived() throws InterruptedException {
+    int port = EmbeddedRedis.freePort();
+    EmbeddedRedis redis = EmbeddedRedis.start(port, dir, true, List.of());
+    try (LocalRuntime rt = new LocalRuntime(GatewaySettings.wellConfigured(2),
+        Optional.of(RedisSettings.local(redis.url())), defaults())) {
+      GatewayJobClient client = new GatewayJobClient(rt.gatewayUrl());
+      String job = client.start("{\"workers\": 2, \"sliceSeconds\": 0.5}");
+      Thread.sleep(400);
+      redis.close();
+      Thread.sleep(1000);
+      redis = EmbeddedRedis.start(port, dir, true, List.of());
+      JsonNode s = await(client, job);
+      assertTrue(s.path("reached").asBoolean(), s.toPrettyString());
+    } finally {
+      redis.close();
+    }
+  }
+
+  @Test
+  void lostRedisDataEndsTheJobWithAClearReason() throws InterruptedException {
+    int port = EmbeddedRedis.freePort();
+    EmbeddedRedis redis = EmbeddedRedis.start(port, dir, false, List.of());
+    try (LocalRuntime rt = new LocalRuntime(GatewaySettings.wellConfigured(2),
+        Optional.of(RedisSettings.local(redis.url())), defaults())) {
+      GatewayJobClient client = new GatewayJobClient(rt.gatewayUrl());
+      String job = client.start("{\"workers\": 2, \"sliceSeconds\": 0.5, \"targetAccuracy\": 0.99}");
+      Thread.sleep(400);
+      redis.close();
+      redis = EmbeddedRedis.start(port, dir, false, List.of());
+      IllegalStateException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
+          () -> client.awaitDone(job, Duration.ofSeconds(30), Duration.ofMillis(200), x -> { }));
+      assertTrue(e.getMessage().contains("HTTP 404") && e.getMessage().contains("no such job '" + job + "'"),
+          e.getMessage());
+      // The workers stop too: deliveries settle instead of going on forever.
+      Thread.sleep(3000);
+      long settled = rt.gateway().delivered();
+      Thread.sleep(2000);
+      assertEquals(settled, rt.gateway().delivered(), "emnist-train calls keep coming for a lost job");
+    } finally {
+      redis.close();
+    }
+  }
+
+  @Test
+  void cancelStopsEveryWorkerWithinAPushInterval() throws InterruptedException {
+    try (LocalRuntime rt = new LocalRuntime(GatewaySettings.wellConfigured(2), Optional.empty(), defaults())) {
+      GatewayJobClient client = new GatewayJobClient(rt.gatewayUrl());
+      String job = client.start("{\"workers\": 2, \"sliceSeconds\": 1.0, \"targetAccuracy\": 0.99, \"maxEpochs\": 50}");
+      Thread.sleep(1500);
+      long t0 = System.nanoTime();
+      client.cancel(job);
+      JsonNode s = client.awaitDone(job, Duration.ofSeconds(10), Duration.ofMillis(50), x -> { });
+      double seconds = (System.nanoTime() - t0) / 1e9;
+      assertTrue(seconds < 3, "workers took " + seconds + " s to stop");
+      assertTrue(s.path("cancelled").asBoolean(), s.toPrettyString());
+      assertFalse(s.path("reached").asBoolean(), s.toPrettyString());
+      long ttl = rt.functions().redis().call(j -> j.pttl("emnist:{" + job + "}:config"));
+      assertTrue(ttl > 0 && ttl <= 3_600_000, "cancelled job's keys expire within the hour, ttl " + ttl);
+    }
+  }
+}
