@@ -167,6 +167,8 @@ public final class DownpourJobs {
       n.put("state", pos.state()).put("epoch", pos.epoch()).put("cursor", pos.cursor()).put("steps", pos.steps())
           .put("samples", pos.samples()).put("slices", pos.slices()).put("pushes", pos.pushes())
           .put("samplesPerSecond", pos.samplesPerSecond()).put("computeSeconds", pos.computeSeconds())
+          .put("waitSeconds", pos.waitSeconds())
+          .put("waitFraction", pos.computeSeconds() > 0 ? pos.waitSeconds() / pos.computeSeconds() : 0)
           .put("host", pos.host());
     }
     ArrayNode evals = out.putArray("evaluations");

@@ -126,7 +126,6 @@ public final class DownpourWorker {
     ParameterVector params = ParameterVector.zeros(shape);
     ParameterVector grad = ParameterVector.zeros(shape);
     ParameterVector accrued = ParameterVector.zeros(shape);
-    float[] transfer = new float[shape.size()];
     int batch = Math.min(config.batch(), shard.size());
     BatchPass pass = new BatchPass(shape, batch);
     int tail = shard.size() % batch;
@@ -136,72 +135,66 @@ public final class DownpourWorker {
     float dropout = (float) config.dropout();
     double lr = config.learningRate();
     long deadline = start + (long) (config.sliceSeconds() * 1e9);
-    Evaluator evaluator = null;
-    ParameterVector global = null;
+    GlobalEvaluation evaluation = new GlobalEvaluation(shape, data.eval());
     jobs.beginSlice(job, worker, startMillis, startMillis + (long) (config.sliceSeconds() * 2000) + 10_000);
 
     long steps = 0;
     long samples = 0;
-    long pushes = 0;
-    int sinceFetch = config.nFetch();
+    int sinceFetch = 0;
     int sincePush = 0;
     boolean finished = false;
     long renewAt = start + RENEW_EVERY_NANOS;
-    while (true) {
-      if (Thread.currentThread().isInterrupted()) {
-        throw new IllegalStateException("worker " + worker + " of job " + job + " interrupted mid-slice");
-      }
-      if (System.nanoTime() >= renewAt) {
-        if (!jobs.renewLease(job, worker, token, LEASE)) {
-          throw new LeaseLost(job, worker);
+    double waitSeconds;
+    long pushes;
+    try (ParameterChannel channel = ParameterChannel.create(config.backgroundCommunication(), store,
+        evaluation::afterPush)) {
+      channel.fetchNow(params);
+      while (true) {
+        if (Thread.currentThread().isInterrupted()) {
+          throw new IllegalStateException("worker " + worker + " of job " + job + " interrupted mid-slice");
         }
-        renewAt = System.nanoTime() + RENEW_EVERY_NANOS;
-      }
-      if (sinceFetch >= config.nFetch()) {
-        store.fetch(transfer);
-        params.set(transfer);
-        sinceFetch = 0;
-      }
-      int rows = cursor.nextRows(batch);
-      BatchPass p = rows == batch ? pass : tailPass;
-      p.load(shard, cursor.order(), cursor.position());
-      p.train(params, grad, dropout, random);
-      Nd4j.getBlasWrapper().level1().axpy(shape.size(), -lr, grad.flat(), params.flat());
-      Nd4j.getBlasWrapper().level1().axpy(shape.size(), 1.0, grad.flat(), accrued.flat());
-      steps++;
-      samples += rows;
-      sinceFetch++;
-      sincePush++;
-      boolean epochDone = cursor.advance(rows);
-      boolean outOfEpochs = epochDone && cursor.epoch() > config.maxEpochs();
-      if (sincePush >= config.nPush() || outOfEpochs) {
-        push(accrued, transfer);
-        pushes++;
-        sincePush = 0;
-        if (jobs.tryEvaluationTurn(job, Duration.ofMillis((long) (config.evalEverySeconds() * 1000)))) {
-          if (evaluator == null) {
-            evaluator = new Evaluator(shape, data.eval());
-            global = ParameterVector.zeros(shape);
+        if (System.nanoTime() >= renewAt) {
+          if (!jobs.renewLease(job, worker, token, LEASE)) {
+            throw new LeaseLost(job, worker);
           }
-          evaluate(evaluator, global, transfer);
+          renewAt = System.nanoTime() + RENEW_EVERY_NANOS;
         }
-        if (outOfEpochs || jobs.stopReason(job).isPresent()) {
+        if (sinceFetch >= config.nFetch()) {
+          channel.refresh(params);
+          sinceFetch = 0;
+        }
+        int rows = cursor.nextRows(batch);
+        BatchPass p = rows == batch ? pass : tailPass;
+        p.load(shard, cursor.order(), cursor.position());
+        p.train(params, grad, dropout, random);
+        Nd4j.getBlasWrapper().level1().axpy(shape.size(), -lr, grad.flat(), params.flat());
+        Nd4j.getBlasWrapper().level1().axpy(shape.size(), 1.0, grad.flat(), accrued.flat());
+        steps++;
+        samples += rows;
+        sinceFetch++;
+        sincePush++;
+        boolean epochDone = cursor.advance(rows);
+        boolean outOfEpochs = epochDone && cursor.epoch() > config.maxEpochs();
+        if ((sincePush >= config.nPush() || outOfEpochs) && channel.offerPush(accrued)) {
+          sincePush = 0;
+        }
+        if (outOfEpochs || channel.stopRequested()) {
           finished = true;
           break;
         }
+        if (System.nanoTime() >= deadline || (epochDone && config.sliceAtEpochEnd())) {
+          break;
+        }
       }
-      if (System.nanoTime() >= deadline || (epochDone && config.sliceAtEpochEnd())) {
-        break;
-      }
-    }
-    if (sincePush > 0) {
-      push(accrued, transfer);
-      pushes++;
+      channel.flush(accrued, sincePush > 0);
+      waitSeconds = channel.waitSeconds();
+      pushes = channel.pushes();
     }
     double seconds = (System.nanoTime() - start) / 1e9;
     WorkerPosition position = new WorkerPosition(finished ? WorkerPosition.DONE : WorkerPosition.RUNNING,
         cursor.epoch(), cursor.position(), saved.steps() + steps, saved.samples() + samples, random.state(),
-        saved.slices() + 1, saved.pushes() + pushes, saved.computeSeconds() + seconds, samples / seconds,
+        saved.slices() + 1, saved.pushes() + pushes, saved.computeSeconds() + seconds,
+        saved.waitSeconds() + waitSeconds, samples / seconds,
         saved.slices() == 0 ? startMillis : saved.firstStartMillis(), startMillis, System.currentTimeMillis(),
         host);
     jobs.saveWorker(job, worker, position.toMap());
@@ -221,28 +214,51 @@ public final class DownpourWorker {
         : WorkerPosition.fromMap(fields);
   }
 
-  private void push(ParameterVector accrued, float[] transfer) {
-    accrued.get(0, transfer, 0, transfer.length);
-    store.push(transfer);
-    accrued.fill(0f);
-  }
+  /**
+   * The worker's duties after each push: when it is this worker's turn (an expiring lock shared by all), score
+   * the global parameters on the evaluation part and raise the stop flag at the target; and report whether the
+   * job was stopped. Runs on whichever thread pushes; it allocates its buffers on first use.
+   */
+  private final class GlobalEvaluation {
+    private final NetworkShape shape;
+    private final LabeledImages images;
+    private Evaluator evaluator;
+    private ParameterVector global;
+    private float[] transfer;
 
-  /** Scores the global parameters (fetched afresh into {@code global}) and raises the stop flag at the target. */
-  private void evaluate(Evaluator evaluator, ParameterVector global, float[] transfer) {
-    store.fetch(transfer);
-    global.set(transfer);
-    Evaluation e = evaluator.evaluate(global);
-    double seconds = (System.currentTimeMillis() - jobs.createdMillis(job)) / 1000.0;
-    ObjectNode record = JSON.createObjectNode()
-        .put("seconds", seconds)
-        .put("accuracy", e.accuracy())
-        .put("loss", e.meanLoss())
-        .put("updates", store.updates() / store.shards())
-        .put("worker", worker);
-    jobs.addEvaluation(job, record.toString());
-    if (config.targetAccuracy() > 0 && e.accuracy() >= config.targetAccuracy()) {
-      jobs.requestStop(job, JSON.createObjectNode().put("reason", "target").put("seconds", seconds)
-          .put("accuracy", e.accuracy()).toString());
+    GlobalEvaluation(NetworkShape shape, LabeledImages images) {
+      this.shape = shape;
+      this.images = images;
+    }
+
+    boolean afterPush() {
+      if (jobs.tryEvaluationTurn(job, Duration.ofMillis((long) (config.evalEverySeconds() * 1000)))) {
+        if (evaluator == null) {
+          evaluator = new Evaluator(shape, images);
+          global = ParameterVector.zeros(shape);
+          transfer = new float[shape.size()];
+        }
+        evaluate();
+      }
+      return jobs.stopReason(job).isPresent();
+    }
+
+    private void evaluate() {
+      store.fetch(transfer);
+      global.set(transfer);
+      Evaluation e = evaluator.evaluate(global);
+      double seconds = (System.currentTimeMillis() - jobs.createdMillis(job)) / 1000.0;
+      ObjectNode record = JSON.createObjectNode()
+          .put("seconds", seconds)
+          .put("accuracy", e.accuracy())
+          .put("loss", e.meanLoss())
+          .put("updates", store.updates() / store.shards())
+          .put("worker", worker);
+      jobs.addEvaluation(job, record.toString());
+      if (config.targetAccuracy() > 0 && e.accuracy() >= config.targetAccuracy()) {
+        jobs.requestStop(job, JSON.createObjectNode().put("reason", "target").put("seconds", seconds)
+            .put("accuracy", e.accuracy()).toString());
+      }
     }
   }
 }

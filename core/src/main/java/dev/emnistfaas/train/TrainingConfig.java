@@ -43,6 +43,8 @@ import java.util.Optional;
  * @param evalEverySeconds the global parameters are evaluated this often (by one worker at a time)
  * @param sliceAtEpochEnd a slice also ends where the worker finishes an epoch of its shard (one call per
  *     epoch, the predecessor's "one function per iteration"; a long sliceSeconds makes it exact)
+ * @param backgroundCommunication push and fetch on a thread beside the compute thread, which then waits on
+ *     the store only at a slice's end
  */
 public record TrainingConfig(
     String dataDir,
@@ -65,7 +67,8 @@ public record TrainingConfig(
     int nPush,
     double sliceSeconds,
     double evalEverySeconds,
-    boolean sliceAtEpochEnd) {
+    boolean sliceAtEpochEnd,
+    boolean backgroundCommunication) {
 
   private static final ObjectMapper JSON = new ObjectMapper()
       .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
@@ -76,7 +79,7 @@ public record TrainingConfig(
   public static TrainingConfig defaults(String dataDir) {
     return new TrainingConfig(dataDir, "", EmnistDataset.Source.DEFAULT_EVAL_FRACTION,
         EmnistDataset.Source.DEFAULT_SPLIT_SEED, 100, 32, 0.2, "momentum", 0.03, 0.9, 1, 30, 0.75, 1000, 1,
-        1, 1, 1, 5.0, 0.5, false);
+        1, 1, 1, 5.0, 0.5, false, true);
   }
 
   /**

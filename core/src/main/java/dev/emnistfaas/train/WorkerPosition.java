@@ -16,6 +16,7 @@ import java.util.Map;
  * @param slices slices run
  * @param pushes gradients pushed
  * @param computeSeconds seconds spent in training slices
+ * @param waitSeconds of those, seconds the compute thread waited on the parameter store
  * @param samplesPerSecond throughput of the last slice
  * @param firstStartMillis when the first slice began (epoch millis)
  * @param sliceStartMillis when the last slice began
@@ -23,14 +24,14 @@ import java.util.Map;
  * @param host the pod that ran the last slice
  */
 public record WorkerPosition(String state, int epoch, int cursor, long steps, long samples, long randomState,
-    int slices, long pushes, double computeSeconds, double samplesPerSecond, long firstStartMillis,
+    int slices, long pushes, double computeSeconds, double waitSeconds, double samplesPerSecond, long firstStartMillis,
     long sliceStartMillis, long sliceEndMillis, String host) {
 
   public static final String RUNNING = "running";
   public static final String DONE = "done";
 
   public static WorkerPosition initial(long randomState) {
-    return new WorkerPosition(RUNNING, 1, 0, 0, 0, randomState, 0, 0, 0, 0, 0, 0, 0, "");
+    return new WorkerPosition(RUNNING, 1, 0, 0, 0, randomState, 0, 0, 0, 0, 0, 0, 0, 0, "");
   }
 
   public boolean done() {
@@ -48,6 +49,7 @@ public record WorkerPosition(String state, int epoch, int cursor, long steps, lo
     m.put("slices", "" + slices);
     m.put("pushes", "" + pushes);
     m.put("computeSeconds", "" + computeSeconds);
+    m.put("waitSeconds", "" + waitSeconds);
     m.put("samplesPerSecond", "" + samplesPerSecond);
     m.put("firstStartMillis", "" + firstStartMillis);
     m.put("sliceStartMillis", "" + sliceStartMillis);
@@ -60,7 +62,8 @@ public record WorkerPosition(String state, int epoch, int cursor, long steps, lo
     return new WorkerPosition(m.get("state"), Integer.parseInt(m.get("epoch")), Integer.parseInt(m.get("cursor")),
         Long.parseLong(m.get("steps")), Long.parseLong(m.get("samples")), Long.parseLong(m.get("randomState")),
         Integer.parseInt(m.get("slices")), Long.parseLong(m.get("pushes")),
-        Double.parseDouble(m.get("computeSeconds")), Double.parseDouble(m.get("samplesPerSecond")),
+        Double.parseDouble(m.get("computeSeconds")), Double.parseDouble(m.get("waitSeconds")),
+        Double.parseDouble(m.get("samplesPerSecond")),
         Long.parseLong(m.get("firstStartMillis")), Long.parseLong(m.get("sliceStartMillis")),
         Long.parseLong(m.get("sliceEndMillis")), m.getOrDefault("host", ""));
   }

@@ -43,7 +43,7 @@ class SingleProcessTrainerTest {
   @Test
   void invalidConfigNamesEveryBadField() {
     TrainingConfig bad = new TrainingConfig("", "bogus", 1.5, 7, 0, 0, 1.0, "adam", -1, 1, 1, 0, 2, -1, 0,
-        0, 0, 0, 0, 0, false);
+        0, 0, 0, 0, 0, false, false);
     List<String> p = bad.problems();
     for (String field : List.of("dataDir", "split", "evalFraction", "hidden", "batch", "dropout", "optimizer",
         "learningRate", "momentum", "maxEpochs", "targetAccuracy", "evalEverySteps", "threads", "workers",

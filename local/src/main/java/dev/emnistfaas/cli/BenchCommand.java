@@ -87,17 +87,36 @@ final class BenchCommand implements Callable<Integer> {
       try (LocalRuntime rt = new LocalRuntime(GatewaySettings.wellConfigured(2), Optional.empty(),
           TrainingConfig.downpourDefaults(data))) {
         GatewayJobClient client = new GatewayJobClient(rt.gatewayUrl());
-        for (String overrides : new String[] {"{\"workers\": 1}", "{\"workers\": 2}",
-            "{\"workers\": 1, \"nFetch\": 10, \"nPush\": 10}", "{\"workers\": 2, \"nFetch\": 10, \"nPush\": 10}"}) {
+        System.out.println("workers, fetch/push every N steps, communication   time to 75 %   x tuned numpy   "
+            + "compute thread waiting");
+        for (String overrides : new String[] {
+            "{\"workers\": 1, \"nFetch\": 1, \"nPush\": 1, \"backgroundCommunication\": false}",
+            "{\"workers\": 2, \"nFetch\": 1, \"nPush\": 1, \"backgroundCommunication\": false}",
+            "{\"workers\": 2, \"nFetch\": 1, \"nPush\": 1, \"backgroundCommunication\": true}",
+            "{\"workers\": 1, \"nFetch\": 10, \"nPush\": 10, \"backgroundCommunication\": false}",
+            "{\"workers\": 2, \"nFetch\": 10, \"nPush\": 10, \"backgroundCommunication\": false}",
+            "{\"workers\": 1, \"nFetch\": 10, \"nPush\": 10, \"backgroundCommunication\": true}",
+            "{\"workers\": 2, \"nFetch\": 10, \"nPush\": 10, \"backgroundCommunication\": true}"}) {
           double best = Double.MAX_VALUE;
+          double wait = 0;
           for (int run = 0; run < runs; run++) {
             JsonNode s = client.awaitDone(client.start(overrides), Duration.ofMinutes(10), Duration.ofMillis(100),
                 x -> { });
             if (s.path("reached").asBoolean()) {
               best = Math.min(best, s.path("secondsToTarget").asDouble());
             }
+            double waitSeconds = 0;
+            double computeSeconds = 0;
+            for (JsonNode w : s.path("workers")) {
+              waitSeconds += w.path("waitSeconds").asDouble();
+              computeSeconds += w.path("computeSeconds").asDouble();
+            }
+            wait += waitSeconds / computeSeconds / runs;
           }
-          System.out.printf("%-40s %7.2f s   %.2fx the tuned numpy time%n", overrides, best, best / tuned);
+          JsonNode o = JsonResponseText.read(overrides);
+          System.out.printf("M=%d  N=%-2d  %-10s                          %7.2f s   %6.2fx        %5.1f %%%n",
+              o.path("workers").asInt(), o.path("nFetch").asInt(),
+              o.path("backgroundCommunication").asBoolean() ? "background" : "inline", best, best / tuned, 100 * wait);
         }
       }
     }
@@ -107,6 +126,17 @@ final class BenchCommand implements Callable<Integer> {
           seed, seed / javaFrequentEval);
     }
     return 0;
+  }
+
+  /** Reads the small JSON literals above. */
+  private static final class JsonResponseText {
+    static JsonNode read(String json) {
+      try {
+        return new com.fasterxml.jackson.databind.ObjectMapper().readTree(json);
+      } catch (java.io.IOException e) {
+        throw new IllegalArgumentException(json, e);
+      }
+    }
   }
 
   private static double time(TrainingResult r) {

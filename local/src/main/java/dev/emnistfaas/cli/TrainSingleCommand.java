@@ -59,7 +59,7 @@ final class TrainSingleCommand implements Callable<Integer> {
   public Integer call() {
     TrainingConfig config = new TrainingConfig(data, split, evalFraction, D.splitSeed(), hidden, batch, dropout,
         optimizer, learningRate, momentum, seed, maxEpochs, target, evalEvery, threads, 1, 1, 1,
-        D.sliceSeconds(), D.evalEverySeconds(), false);
+        D.sliceSeconds(), D.evalEverySeconds(), false, false);
     if (!config.problems().isEmpty()) {
       config.problems().forEach(p -> System.err.println("error: " + p));
       return 2;

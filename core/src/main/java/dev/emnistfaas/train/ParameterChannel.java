@@ -1,0 +1,228 @@
+package dev.emnistfaas.train;
+
+import dev.emnistfaas.nn.ParameterVector;
+import dev.emnistfaas.ps.ParameterStore;
+
+/**
+ * How a Downpour worker's compute loop exchanges parameters with the store. {@link Inline} fetches and pushes
+ * on the compute thread, which waits for every round trip. {@link Background} hands the accrued gradient to
+ * a communication thread (Dean et al.'s "weakly synchronised threads"), which pushes it, runs the worker's
+ * after-push duties (evaluation, stop check) and fetches fresh parameters that the compute thread picks up
+ * at its next fetch step; the compute thread waits only at the slice's end.
+ */
+abstract class ParameterChannel implements AutoCloseable {
+  /** What runs after each push: the evaluation turn and the stop check; returns true to stop. */
+  @FunctionalInterface
+  interface AfterPush {
+    boolean stop();
+  }
+
+  protected final ParameterStore store;
+  protected final AfterPush afterPush;
+  protected final float[] transfer;
+  protected long waitNanos;
+  protected long pushes;
+  protected volatile boolean stopRequested;
+
+  ParameterChannel(ParameterStore store, AfterPush afterPush) {
+    this.store = store;
+    this.afterPush = afterPush;
+    this.transfer = new float[store.size()];
+  }
+
+  static ParameterChannel create(boolean background, ParameterStore store, AfterPush afterPush) {
+    return background ? new Background(store, afterPush) : new Inline(store, afterPush);
+  }
+
+  /** Fetches synchronously into {@code params}: the start of a slice. */
+  void fetchNow(ParameterVector params) {
+    long t0 = System.nanoTime();
+    store.fetch(transfer);
+    params.set(transfer);
+    waitNanos += System.nanoTime() - t0;
+  }
+
+  /**
+   * At a push step: sends the accrued gradient (zeroing it) and returns true, or leaves it to grow while a
+   * push is in flight and returns false.
+   */
+  abstract boolean offerPush(ParameterVector accrued);
+
+  /** At a fetch step: replaces {@code params} with the freshest global parameters at hand. */
+  abstract void refresh(ParameterVector params);
+
+  /** At the slice's end: waits for pushes in flight and pushes what is left. */
+  abstract void flush(ParameterVector accrued, boolean anyLeft);
+
+  boolean stopRequested() {
+    return stopRequested;
+  }
+
+  /** Seconds the compute thread spent waiting on the store. */
+  double waitSeconds() {
+    return waitNanos / 1e9;
+  }
+
+  long pushes() {
+    return pushes;
+  }
+
+  @Override
+  public void close() {}
+
+  /** Push and fetch on the compute thread. */
+  static final class Inline extends ParameterChannel {
+    Inline(ParameterStore store, AfterPush afterPush) {
+      super(store, afterPush);
+    }
+
+    @Override
+    boolean offerPush(ParameterVector accrued) {
+      long t0 = System.nanoTime();
+      accrued.get(0, transfer, 0, transfer.length);
+      store.push(transfer);
+      accrued.fill(0f);
+      pushes++;
+      stopRequested |= afterPush.stop();
+      waitNanos += System.nanoTime() - t0;
+      return true;
+    }
+
+    @Override
+    void refresh(ParameterVector params) {
+      fetchNow(params);
+    }
+
+    @Override
+    void flush(ParameterVector accrued, boolean anyLeft) {
+      if (anyLeft) {
+        offerPush(accrued);
+      }
+    }
+  }
+
+  /** Push, after-push duties and fetch on a thread of their own. */
+  static final class Background extends ParameterChannel {
+    private final Object lock = new Object();
+    private final float[] outgoing;
+    private float[] fetched;
+    private float[] spare;
+    private boolean fresh;
+    private boolean busy;
+    private boolean closed;
+    private RuntimeException failure;
+    private final Thread thread;
+
+    Background(ParameterStore store, AfterPush afterPush) {
+      super(store, afterPush);
+      this.outgoing = new float[store.size()];
+      this.fetched = new float[store.size()];
+      this.spare = new float[store.size()];
+      this.thread = new Thread(this::run, "downpour-communication");
+      thread.setDaemon(true);
+      thread.start();
+    }
+
+    private void run() {
+      while (true) {
+        synchronized (lock) {
+          while (!busy && !closed) {
+            try {
+              lock.wait();
+            } catch (InterruptedException e) {
+              return;
+            }
+          }
+          if (closed) {
+            return;
+          }
+        }
+        try {
+          store.push(outgoing);
+          boolean stop = afterPush.stop();
+          store.fetch(spare);
+          synchronized (lock) {
+            float[] t = fetched;
+            fetched = spare;
+            spare = t;
+            fresh = true;
+            pushes++;
+            stopRequested |= stop;
+            busy = false;
+            lock.notifyAll();
+          }
+        } catch (RuntimeException e) {
+          synchronized (lock) {
+            failure = e;
+            busy = false;
+            lock.notifyAll();
+          }
+          return;
+        }
+      }
+    }
+
+    private void checkFailure() {
+      if (failure != null) {
+        throw failure;
+      }
+    }
+
+    @Override
+    boolean offerPush(ParameterVector accrued) {
+      synchronized (lock) {
+        checkFailure();
+        if (busy) {
+          return false;
+        }
+        accrued.get(0, outgoing, 0, outgoing.length);
+        accrued.fill(0f);
+        busy = true;
+        lock.notifyAll();
+        return true;
+      }
+    }
+
+    @Override
+    void refresh(ParameterVector params) {
+      synchronized (lock) {
+        checkFailure();
+        if (fresh) {
+          params.set(fetched);
+          fresh = false;
+        }
+      }
+    }
+
+    @Override
+    void flush(ParameterVector accrued, boolean anyLeft) {
+      long t0 = System.nanoTime();
+      synchronized (lock) {
+        while (busy) {
+          try {
+            lock.wait();
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while flushing pushes", e);
+          }
+        }
+        checkFailure();
+      }
+      if (anyLeft) {
+        accrued.get(0, transfer, 0, transfer.length);
+        store.push(transfer);
+        accrued.fill(0f);
+        pushes++;
+      }
+      waitNanos += System.nanoTime() - t0;
+    }
+
+    @Override
+    public void close() {
+      synchronized (lock) {
+        closed = true;
+        lock.notifyAll();
+      }
+    }
+  }
+}
