@@ -77,6 +77,13 @@ public record EmnistDataset(EmnistSplit split, LabeledImages train, LabeledImage
         .toList() + "; choose one");
   }
 
+  /** One official file set of a split in full (e.g. to score a model on the whole official test set). */
+  public static LabeledImages officialPart(Path dir, EmnistSplit split, Part part) {
+    LabelMapping mapping = LabelMapping.read(dir.resolve(split.mappingFile()));
+    return readPart(dir, split, part, mapping).orElseThrow(() -> new EmnistFormatException(
+        dir.resolve(split.imagesFile(part)), "file not found"));
+  }
+
   /** Reads one file set, or nothing when neither its images nor its labels file exists. */
   private static Optional<LabeledImages> readPart(Path dir, EmnistSplit split, Part part, LabelMapping mapping) {
     Optional<Path> images = find(dir, split.imagesFile(part));

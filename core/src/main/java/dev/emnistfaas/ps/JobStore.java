@@ -70,6 +70,43 @@ public final class JobStore {
     });
   }
 
+  private static final String OFFER_BEST = """
+      local best = tonumber(redis.call('GET', KEYS[1]) or '-1')
+      if tonumber(ARGV[1]) <= best then return 0 end
+      redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[3])
+      redis.call('SET', KEYS[2], ARGV[2], 'EX', ARGV[3])
+      return 1
+      """;
+
+  /**
+   * Keeps {@code parameters} (little-endian float32) as the job's best model if {@code accuracy} beats the best
+   * evaluation so far; atomic, so concurrent evaluators cannot interleave accuracy and parameters.
+   */
+  public boolean offerBest(String job, double accuracy, byte[] parameters) {
+    byte[] accKey = key(job, "best:accuracy").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    byte[] paramsKey = key(job, "best:params").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    Object r = onJob(job, j -> j.eval(OFFER_BEST.getBytes(java.nio.charset.StandardCharsets.UTF_8),
+        List.of(accKey, paramsKey), List.of(Double.toString(accuracy).getBytes(java.nio.charset.StandardCharsets.UTF_8),
+            parameters, Long.toString(ttl.toSeconds()).getBytes(java.nio.charset.StandardCharsets.UTF_8))));
+    return Long.valueOf(1).equals(r);
+  }
+
+  /** The best model's parameters so far (little-endian float32), if any evaluation ran. */
+  public Optional<byte[]> bestParameters(String job) {
+    byte[] k = key(job, "best:params").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    return Optional.ofNullable(onJob(job, j -> j.get(k)));
+  }
+
+  /**
+   * Display figures of a running slice (epochs done, samples/s) in fields of their own, beside the saved
+   * position that resuming relies on.
+   */
+  public void saveLiveProgress(String job, int worker, double epochs, double samplesPerSecond, long millis) {
+    String k = key(job, "worker:" + worker);
+    onJob(job, j -> j.hset(k, Map.of("liveEpochs", "" + epochs, "liveSamplesPerSecond", "" + samplesPerSecond,
+        "liveMillis", "" + millis)));
+  }
+
   /** True for exactly one caller per {@code interval}: who evaluates the global parameters now. */
   public boolean tryEvaluationTurn(String job, Duration interval) {
     String r = onJob(job, j -> j.set(key(job, "evallock"), "1", SetParams.setParams().nx().px(interval.toMillis())));
@@ -185,7 +222,8 @@ public final class JobStore {
   /** Shortens the life of the job's bookkeeping keys to {@code ttl} (after a cancel). */
   public void expireIn(String job, int workers, Duration soon) {
     onJob(job, j -> {
-      for (String k : List.of("config", "created", "evals", "stop", "running", "overlap")) {
+      for (String k : List.of("config", "created", "evals", "stop", "running", "overlap", "best:accuracy",
+          "best:params")) {
         j.pexpire(key(job, k), soon.toMillis());
       }
       for (int w = 0; w < workers; w++) {
@@ -199,7 +237,7 @@ public final class JobStore {
   public void delete(String job, int workers) {
     onJob(job, j -> {
       j.del(key(job, "config"), key(job, "created"), key(job, "evals"), key(job, "stop"), key(job, "evallock"),
-          key(job, "running"), key(job, "overlap"));
+          key(job, "running"), key(job, "overlap"), key(job, "best:accuracy"), key(job, "best:params"));
       for (int w = 0; w < workers; w++) {
         j.del(key(job, "worker:" + w));
       }

@@ -164,10 +164,15 @@ public final class DownpourJobs {
       WorkerPosition pos = WorkerPosition.fromMap(fields);
       done += pos.done() ? 1 : 0;
       slices += pos.slices();
+      // A running slice's live figures are newer than the last saved position; a finished one's are not.
+      boolean live = !pos.done() && Long.parseLong(fields.getOrDefault("liveMillis", "0")) > pos.sliceEndMillis();
       n.put("state", pos.state()).put("epoch", pos.epoch()).put("cursor", pos.cursor()).put("steps", pos.steps())
           .put("samples", pos.samples()).put("slices", pos.slices()).put("pushes", pos.pushes())
-          .put("samplesPerSecond", pos.samplesPerSecond()).put("computeSeconds", pos.computeSeconds())
-          .put("waitSeconds", pos.waitSeconds())
+          .put("samplesPerSecond", live ? Double.parseDouble(fields.get("liveSamplesPerSecond"))
+              : pos.samplesPerSecond())
+          .put("computeSeconds", pos.computeSeconds()).put("waitSeconds", pos.waitSeconds())
+          .put("epochs", live ? Double.parseDouble(fields.get("liveEpochs")) : pos.epochs())
+          .put("shardSize", pos.shardSize())
           .put("waitFraction", pos.computeSeconds() > 0 ? pos.waitSeconds() / pos.computeSeconds() : 0)
           .put("host", pos.host());
     }

@@ -158,6 +158,8 @@ public final class DownpourWorker {
             throw new LeaseLost(job, worker);
           }
           renewAt = System.nanoTime() + RENEW_EVERY_NANOS;
+          jobs.saveLiveProgress(job, worker, cursor.epoch() - 1 + (double) cursor.position() / shard.size(),
+              samples / ((System.nanoTime() - start) / 1e9), System.currentTimeMillis());
         }
         if (sinceFetch >= config.nFetch()) {
           channel.refresh(params);
@@ -196,7 +198,7 @@ public final class DownpourWorker {
         saved.slices() + 1, saved.pushes() + pushes, saved.computeSeconds() + seconds,
         saved.waitSeconds() + waitSeconds, samples / seconds,
         saved.slices() == 0 ? startMillis : saved.firstStartMillis(), startMillis, System.currentTimeMillis(),
-        host);
+        host, shard.size());
     jobs.saveWorker(job, worker, position.toMap());
     jobs.endSlice(job, worker);
     if (finished) {
@@ -245,9 +247,10 @@ public final class DownpourWorker {
 
     private void evaluate() {
       store.fetch(transfer);
+      // The time of the parameters scored, not of the end of the scoring.
+      double seconds = (System.currentTimeMillis() - jobs.createdMillis(job)) / 1000.0;
       global.set(transfer);
       Evaluation e = evaluator.evaluate(global);
-      double seconds = (System.currentTimeMillis() - jobs.createdMillis(job)) / 1000.0;
       ObjectNode record = JSON.createObjectNode()
           .put("seconds", seconds)
           .put("accuracy", e.accuracy())
@@ -255,6 +258,7 @@ public final class DownpourWorker {
           .put("updates", store.updates() / store.shards())
           .put("worker", worker);
       jobs.addEvaluation(job, record.toString());
+      jobs.offerBest(job, e.accuracy(), global.toBytes());
       if (config.targetAccuracy() > 0 && e.accuracy() >= config.targetAccuracy()) {
         jobs.requestStop(job, JSON.createObjectNode().put("reason", "target").put("seconds", seconds)
             .put("accuracy", e.accuracy()).toString());

@@ -22,16 +22,22 @@ import java.util.Map;
  * @param sliceStartMillis when the last slice began
  * @param sliceEndMillis when the last slice ended
  * @param host the pod that ran the last slice
+ * @param shardSize images in the worker's shard (an epoch's length)
  */
 public record WorkerPosition(String state, int epoch, int cursor, long steps, long samples, long randomState,
     int slices, long pushes, double computeSeconds, double waitSeconds, double samplesPerSecond, long firstStartMillis,
-    long sliceStartMillis, long sliceEndMillis, String host) {
+    long sliceStartMillis, long sliceEndMillis, String host, int shardSize) {
 
   public static final String RUNNING = "running";
   public static final String DONE = "done";
 
   public static WorkerPosition initial(long randomState) {
-    return new WorkerPosition(RUNNING, 1, 0, 0, 0, randomState, 0, 0, 0, 0, 0, 0, 0, 0, "");
+    return new WorkerPosition(RUNNING, 1, 0, 0, 0, randomState, 0, 0, 0, 0, 0, 0, 0, 0, "", 0);
+  }
+
+  /** Epochs completed, with the current one's fraction: 1.5 is half-way through the second epoch. */
+  public double epochs() {
+    return shardSize == 0 ? epoch - 1 : epoch - 1 + (double) cursor / shardSize;
   }
 
   public boolean done() {
@@ -55,6 +61,7 @@ public record WorkerPosition(String state, int epoch, int cursor, long steps, lo
     m.put("sliceStartMillis", "" + sliceStartMillis);
     m.put("sliceEndMillis", "" + sliceEndMillis);
     m.put("host", host);
+    m.put("shardSize", "" + shardSize);
     return m;
   }
 
@@ -65,6 +72,7 @@ public record WorkerPosition(String state, int epoch, int cursor, long steps, lo
         Double.parseDouble(m.get("computeSeconds")), Double.parseDouble(m.get("waitSeconds")),
         Double.parseDouble(m.get("samplesPerSecond")),
         Long.parseLong(m.get("firstStartMillis")), Long.parseLong(m.get("sliceStartMillis")),
-        Long.parseLong(m.get("sliceEndMillis")), m.getOrDefault("host", ""));
+        Long.parseLong(m.get("sliceEndMillis")), m.getOrDefault("host", ""),
+        Integer.parseInt(m.getOrDefault("shardSize", "0")));
   }
 }

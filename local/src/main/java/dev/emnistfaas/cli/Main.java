@@ -8,9 +8,15 @@ import picocli.CommandLine.Command;
     name = "emnist",
     mixinStandardHelpOptions = true,
     description = "Distributed Downpour SGD on EMNIST over OpenFaaS and Redis.",
-    subcommands = {TrainSingleCommand.class, ServeCommand.class, BenchCommand.class, StoreBenchCommand.class})
+    subcommands = {TrainCommand.class, TrainSingleCommand.class, EvalCommand.class, ServeCommand.class,
+        BenchCommand.class, StoreBenchCommand.class})
 public final class Main {
   public static void main(String[] args) {
-    System.exit(new CommandLine(new Main()).execute(args));
+    System.exit(run(args));
+  }
+
+  /** Runs the command and returns its exit code (tests call this in-process). */
+  public static int run(String[] args) {
+    return new CommandLine(new Main()).execute(args);
   }
 }

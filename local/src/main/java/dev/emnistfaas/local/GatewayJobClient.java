@@ -23,11 +23,16 @@ public final class GatewayJobClient {
 
   /** POSTs the config overrides; returns the new job's id, or throws with the function's error. */
   public String start(String overridesJson) {
+    return create(overridesJson).path("job").asText();
+  }
+
+  /** POSTs the config overrides; returns emnist-setup's answer (job id, workers, config). */
+  public JsonNode create(String overridesJson) {
     HttpResponse<String> r = send(HttpRequest.newBuilder(setup).POST(HttpRequest.BodyPublishers.ofString(overridesJson)));
     if (r.statusCode() != 202) {
       throw new IllegalStateException("emnist-setup answered " + r.statusCode() + ": " + r.body());
     }
-    return read(r.body()).path("job").asText();
+    return read(r.body());
   }
 
   /** Stops the job's workers; returns its status. */

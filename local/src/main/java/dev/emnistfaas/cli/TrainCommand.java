@@ -1,0 +1,123 @@
+package dev.emnistfaas.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.emnistfaas.local.GatewaySettings;
+import dev.emnistfaas.local.TrainingRun;
+import dev.emnistfaas.ps.RedisSettings;
+import dev.emnistfaas.train.TrainingConfig;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code emnist train}: Downpour SGD on this machine through the local gateway, with live progress. */
+@Command(name = "train", mixinStandardHelpOptions = true,
+    description = {"Train with Downpour SGD on this machine: an embedded Redis and a local gateway start, the job "
+        + "is created through emnist-setup as on a cluster, and progress shows live. Results go to "
+        + "RESULTS/<job>/ (result.json, accuracy.png, model.bin). Exit code 0 when the target was reached, 1 when "
+        + "not, 130 after Ctrl-C (which stops the workers and still writes the results)."})
+final class TrainCommand implements Callable<Integer> {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  @Option(names = "--data", description = "EMNIST directory (default: $EMNIST_DIR)")
+  String data = System.getenv().getOrDefault("EMNIST_DIR", "");
+
+  @Option(names = "--workers", description = "Downpour workers M (default 2)")
+  Integer workers;
+
+  @Option(names = "--batch", description = "minibatch size (default 32)")
+  Integer batch;
+
+  @Option(names = "--nfetch", description = "fetch the global parameters every N steps (default 10)")
+  Integer nFetch;
+
+  @Option(names = "--npush", description = "push the accrued gradient every N steps (default 10)")
+  Integer nPush;
+
+  @Option(names = "--target", description = "target evaluation accuracy (default 0.75)")
+  Double target;
+
+  @Option(names = "--max-epochs", description = "epoch limit per worker (default 30)")
+  Integer maxEpochs;
+
+  @Option(names = "--lr", description = "learning rate (default 0.2)")
+  Double learningRate;
+
+  @Option(names = "--hidden", description = "hidden units (default 100)")
+  Integer hidden;
+
+  @Option(names = "--slice-seconds", description = "length of one emnist-train call (default 5)")
+  Double sliceSeconds;
+
+  @Option(names = "--set", description = "any other config field, e.g. --set dropout=0.1 (repeatable)")
+  Map<String, String> extra = Map.of();
+
+  @Option(names = "--redis", description = "Redis URL (default: $REDIS_URL, else an embedded Redis)")
+  String redis;
+
+  @Option(names = "--results", description = "results directory (default ${DEFAULT-VALUE})")
+  Path results = Path.of("results");
+
+  @Option(names = "--queue-workers", description = "queue workers of the local gateway (default: M)")
+  Integer queueWorkers;
+
+  @Option(names = "--timeout", description = "give up after this many seconds (default ${DEFAULT-VALUE})")
+  double timeout = 3600;
+
+  @Override
+  public Integer call() throws Exception {
+    if (data.isBlank() || !Files.isDirectory(Path.of(data))) {
+      System.err.println(DataHelp.missing(data));
+      return 2;
+    }
+    ObjectNode overrides = JSON.createObjectNode();
+    put(overrides, "workers", workers);
+    put(overrides, "batch", batch);
+    put(overrides, "nFetch", nFetch);
+    put(overrides, "nPush", nPush);
+    put(overrides, "targetAccuracy", target);
+    put(overrides, "maxEpochs", maxEpochs);
+    put(overrides, "learningRate", learningRate);
+    put(overrides, "hidden", hidden);
+    put(overrides, "sliceSeconds", sliceSeconds);
+    for (var e : extra.entrySet()) {
+      overrides.set(e.getKey(), literal(e.getValue()));
+    }
+    TrainingConfig defaults = TrainingConfig.downpourDefaults(Path.of(data).toAbsolutePath().toString());
+    int m = workers != null ? workers : defaults.workers();
+    GatewaySettings gateway = new GatewaySettings(m, queueWorkers != null ? queueWorkers : m,
+        GatewaySettings.Routing.ROUND_ROBIN, 0, Duration.ZERO);
+    RedisSettings env = RedisSettings.fromEnvironment();
+    Optional<RedisSettings> store = redis != null
+        ? Optional.of(new RedisSettings(Optional.of(URI.create(redis)), env.password(), env.keyPrefix(), List.of()))
+        : env.url().map(u -> env);
+    TrainingRun.Outcome outcome = TrainingRun.run(new TrainingRun.Options(gateway, store, defaults,
+        overrides.toString(), results, System.out, System.console() != null,
+        Duration.ofMillis((long) (timeout * 1000))));
+    if (outcome.cancelled()) {
+      return 130;
+    }
+    return outcome.reached() ? 0 : 1;
+  }
+
+  private static void put(ObjectNode node, String field, Number value) {
+    if (value != null) {
+      node.set(field, JSON.valueToTree(value));
+    }
+  }
+
+  private static com.fasterxml.jackson.databind.JsonNode literal(String value) {
+    try {
+      return JSON.readTree(value);
+    } catch (java.io.IOException e) {
+      return JSON.getNodeFactory().textNode(value);
+    }
+  }
+}

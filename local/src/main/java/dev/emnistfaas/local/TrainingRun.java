@@ -1,0 +1,170 @@
+package dev.emnistfaas.local;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.emnistfaas.data.EmnistDataset;
+import dev.emnistfaas.nn.Evaluation;
+import dev.emnistfaas.nn.Evaluator;
+import dev.emnistfaas.nn.ModelFile;
+import dev.emnistfaas.nn.ParameterVector;
+import dev.emnistfaas.ps.ParameterStore;
+import dev.emnistfaas.ps.RedisSettings;
+import dev.emnistfaas.train.DatasetCache;
+import dev.emnistfaas.train.TrainingConfig;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * One training run on this machine, as a cluster user would do it: an embedded Redis and the local gateway
+ * start, the job is created through emnist-setup, its status is followed with live progress, and at the end
+ * the results go to {@code <results>/<job>/}: {@code result.json}, {@code accuracy.png} and {@code model.bin}.
+ * Ctrl-C cancels the job, waits for the workers to stop and still writes the results.
+ */
+public final class TrainingRun {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  /** What to run and where to report. */
+  public record Options(GatewaySettings gateway, Optional<RedisSettings> redis, TrainingConfig defaults,
+      String overridesJson, Path resultsDir, PrintStream out, boolean terminal, Duration timeout) {}
+
+  /** How the run ended. */
+  public record Outcome(String job, boolean reached, boolean cancelled, double modelAccuracy, Path directory,
+      JsonNode result) {}
+
+  private TrainingRun() {}
+
+  public static Outcome run(Options o) {
+    try (LocalRuntime rt = new LocalRuntime(o.gateway(), o.redis(), o.defaults())) {
+      GatewayJobClient client = new GatewayJobClient(rt.gatewayUrl());
+      // Loaded before the job starts, so the job's clock measures training, as the references' clocks do.
+      EmnistDataset data = DatasetCache.dataset(o.defaults().withJson(o.overridesJson()).dataSource());
+      JsonNode created = client.create(o.overridesJson());
+      String job = created.path("job").asText();
+      TrainingConfig config = JSON.convertValue(created.path("config"), TrainingConfig.class);
+      o.out().printf("job %s: %d workers, batch %d, %s lr %.3g, fetch/push every %d/%d steps, target %.2f %%%n",
+          job, config.workers(), config.batch(), config.optimizer(), config.learningRate(), config.nFetch(),
+          config.nPush(), 100 * config.targetAccuracy());
+      o.out().println(data.description());
+      o.out().println("gateway " + rt.gatewayUrl() + "  (" + o.gateway() + ")");
+
+      AtomicBoolean interrupted = new AtomicBoolean();
+      CountDownLatch finished = new CountDownLatch(1);
+      Thread onCtrlC = new Thread(() -> {
+        interrupted.set(true);
+        try {
+          client.cancel(job);
+          finished.await(30, TimeUnit.SECONDS);
+        } catch (RuntimeException | InterruptedException e) {
+          // The JVM is going down either way; the results are written if the run loop gets there.
+        }
+      });
+      Runtime.getRuntime().addShutdownHook(onCtrlC);
+      try {
+        long start = System.nanoTime();
+        ProgressView view = new ProgressView(o.out(), o.terminal(), config.maxEpochs(), config.targetAccuracy());
+        ArrayNode progress = JSON.createArrayNode();
+        long createdMillis = rt.functions().jobs().jobStore().createdMillis(job);
+        JsonNode status = client.awaitDone(job, o.timeout(), Duration.ofMillis(200), s -> {
+          double seconds = (System.currentTimeMillis() - createdMillis) / 1000.0;
+          view.show(s, seconds);
+          ObjectNode p = progress.addObject().put("seconds", seconds);
+          ArrayNode epochs = p.putArray("epochs");
+          s.path("workers").forEach(w -> epochs.add(w.path("epochs").asDouble()));
+        });
+        double wall = (System.nanoTime() - start) / 1e9;
+        Outcome outcome = finish(o, rt, job, config, data, status, progress, wall, interrupted.get());
+        printSummary(o.out(), outcome);
+        return outcome;
+      } finally {
+        finished.countDown();
+        if (!interrupted.get()) {
+          Runtime.getRuntime().removeShutdownHook(onCtrlC);
+        }
+      }
+    }
+  }
+
+  private static Outcome finish(Options o, LocalRuntime rt, String job, TrainingConfig config, EmnistDataset data,
+      JsonNode status, ArrayNode progress, double wall, boolean interrupted) {
+    // The model to keep is the best one evaluated (the one that reached the target), not wherever SGD's noise
+    // left the parameters by the time every worker had seen the stop flag.
+    ParameterStore store = rt.functions().jobs().parameters(job);
+    ParameterVector params = ParameterVector.zeros(new dev.emnistfaas.nn.NetworkShape(784, config.hidden(),
+        data.train().classes()));
+    Optional<byte[]> best = rt.functions().jobs().jobStore().bestParameters(job);
+    if (best.isPresent()) {
+      params.setBytes(best.get());
+    } else {
+      float[] values = new float[store.size()];
+      store.fetch(values);
+      params.set(values);
+    }
+    ModelFile model = ModelFile.of(params, data.train().mapping());
+    Evaluation finalEval = new Evaluator(params.shape(), data.eval()).evaluate(params);
+
+    ObjectNode result = JSON.createObjectNode();
+    result.put("job", job);
+    result.set("config", JSON.valueToTree(config));
+    result.put("data", data.description());
+    result.put("reached", status.path("reached").asBoolean());
+    result.put("cancelled", status.path("cancelled").asBoolean() || interrupted);
+    if (status.has("secondsToTarget")) {
+      result.put("secondsToTarget", status.path("secondsToTarget").asDouble());
+    }
+    result.put("bestAccuracy", status.path("bestAccuracy").asDouble());
+    result.put("modelAccuracy", finalEval.accuracy());
+    result.put("modelLoss", finalEval.meanLoss());
+    result.put("wallSeconds", wall);
+    result.put("reenqueuedSlices", status.path("reenqueuedSlices").asLong());
+    result.put("recoveredWorkers", status.path("recoveredWorkers").asLong());
+    if (status.has("warning")) {
+      result.put("warning", status.path("warning").asText());
+    }
+    result.set("workers", status.path("workers"));
+    result.set("evaluations", status.path("evaluations"));
+    result.set("progress", progress);
+    Path dir = o.resultsDir().resolve(job);
+    try {
+      Files.createDirectories(dir);
+      model.write(dir.resolve("model.bin"));
+      ResultFiles.writeJson(dir.resolve("result.json"), result);
+      ResultFiles.writePlot(dir.resolve("accuracy.png"), result);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write the results to " + dir, e);
+    }
+    return new Outcome(job, result.path("reached").asBoolean(), result.path("cancelled").asBoolean(),
+        finalEval.accuracy(), dir, result);
+  }
+
+  private static void printSummary(PrintStream out, Outcome outcome) {
+    JsonNode r = outcome.result();
+    out.println();
+    out.println("worker  epochs  samples/s  slices  pushes  waiting  pod");
+    for (JsonNode w : r.path("workers")) {
+      out.printf("%6d  %6.2f  %9.0f  %6d  %6d  %5.1f %%  %s%n", w.path("worker").asInt(), w.path("epochs").asDouble(),
+          w.path("samplesPerSecond").asDouble(), w.path("slices").asInt(), w.path("pushes").asLong(),
+          100 * w.path("waitFraction").asDouble(), w.path("host").asText());
+    }
+    out.println();
+    if (outcome.reached()) {
+      out.printf("reached %.2f %% after %.2f s (best %.2f %%; model.bin, the best evaluated: %.2f %%)%n",
+          100 * r.path("config").path("targetAccuracy").asDouble(), r.path("secondsToTarget").asDouble(),
+          100 * r.path("bestAccuracy").asDouble(), 100 * outcome.modelAccuracy());
+    } else {
+      out.printf("%s: best %.2f %% (model.bin: %.2f %%), target %.2f %% not reached%n",
+          outcome.cancelled() ? "cancelled" : "finished", 100 * r.path("bestAccuracy").asDouble(),
+          100 * outcome.modelAccuracy(), 100 * r.path("config").path("targetAccuracy").asDouble());
+    }
+    out.println("results in " + outcome.directory() + " (result.json, accuracy.png, model.bin)");
+  }
+}
