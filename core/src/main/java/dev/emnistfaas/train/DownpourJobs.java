@@ -151,6 +151,8 @@ public final class DownpourJobs {
         .orElseThrow(() -> new StoreException.NoSuchJob(job)));
     ObjectNode out = JSON.createObjectNode();
     out.put("job", job);
+    out.set("config", JSON.valueToTree(config));
+    long created = jobs.createdMillis(job);
     ArrayNode workers = out.putArray("workers");
     int done = 0;
     int slices = 0;
@@ -173,6 +175,7 @@ public final class DownpourJobs {
           .put("computeSeconds", pos.computeSeconds()).put("waitSeconds", pos.waitSeconds())
           .put("epochs", live ? Double.parseDouble(fields.get("liveEpochs")) : pos.epochs())
           .put("shardSize", pos.shardSize())
+          .put("finishedSeconds", pos.done() ? (pos.sliceEndMillis() - created) / 1000.0 : 0)
           .put("waitFraction", pos.computeSeconds() > 0 ? pos.waitSeconds() / pos.computeSeconds() : 0)
           .put("host", pos.host());
     }

@@ -56,7 +56,7 @@ class SingleProcessTrainerTest {
   void jsonOverridesNameTheFieldTheyGetWrong() {
     TrainingConfig d = TrainingConfig.downpourDefaults("/data");
     assertEquals(64, d.withJson("{\"batch\": 64}").batch());
-    assertEquals("sgd", d.optimizer());
+    assertEquals("adagrad", d.optimizer());
     assertEquals(d, TrainingConfig.fromJson(d.toJson()));
     assertEquals("bogus: unknown field", org.junit.jupiter.api.Assertions.assertThrows(
         IllegalArgumentException.class, () -> d.withJson("{\"bogus\": 1}")).getMessage());

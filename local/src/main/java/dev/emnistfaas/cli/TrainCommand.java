@@ -3,6 +3,7 @@ package dev.emnistfaas.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.emnistfaas.local.GatewaySettings;
+import dev.emnistfaas.local.Scenario;
 import dev.emnistfaas.local.TrainingRun;
 import dev.emnistfaas.ps.RedisSettings;
 import dev.emnistfaas.train.TrainingConfig;
@@ -59,6 +60,12 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = "--set", description = "any other config field, e.g. --set dropout=0.1 (repeatable)")
   Map<String, String> extra = Map.of();
 
+  @Option(names = "--scenario", description = "a benchmark scenario (tests/*.yml); the options above override it")
+  Path scenario;
+
+  @Option(names = "--gateway", description = "run on this OpenFaaS gateway (a cluster) instead of locally")
+  URI remoteGateway;
+
   @Option(names = "--redis", description = "Redis URL (default: $REDIS_URL, else an embedded Redis)")
   String redis;
 
@@ -73,11 +80,15 @@ final class TrainCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    if (data.isBlank() || !Files.isDirectory(Path.of(data))) {
+    if (remoteGateway == null && (data.isBlank() || !Files.isDirectory(Path.of(data)))) {
       System.err.println(DataHelp.missing(data));
       return 2;
     }
-    ObjectNode overrides = JSON.createObjectNode();
+    ObjectNode overrides = scenario == null ? JSON.createObjectNode()
+        : (ObjectNode) JSON.readTree(Scenario.read(scenario).overridesJson());
+    if (workers == null && overrides.has("workers")) {
+      workers = overrides.get("workers").asInt();
+    }
     put(overrides, "workers", workers);
     put(overrides, "batch", batch);
     put(overrides, "nFetch", nFetch);
@@ -90,7 +101,8 @@ final class TrainCommand implements Callable<Integer> {
     for (var e : extra.entrySet()) {
       overrides.set(e.getKey(), literal(e.getValue()));
     }
-    TrainingConfig defaults = TrainingConfig.downpourDefaults(Path.of(data).toAbsolutePath().toString());
+    TrainingConfig defaults = TrainingConfig.downpourDefaults(data.isBlank() ? "/data"
+        : Path.of(data).toAbsolutePath().toString());
     int m = workers != null ? workers : defaults.workers();
     GatewaySettings gateway = new GatewaySettings(m, queueWorkers != null ? queueWorkers : m,
         GatewaySettings.Routing.ROUND_ROBIN, 0, Duration.ZERO);
@@ -100,7 +112,7 @@ final class TrainCommand implements Callable<Integer> {
         : env.url().map(u -> env);
     TrainingRun.Outcome outcome = TrainingRun.run(new TrainingRun.Options(gateway, store, defaults,
         overrides.toString(), results, System.out, System.console() != null,
-        Duration.ofMillis((long) (timeout * 1000))));
+        Duration.ofMillis((long) (timeout * 1000)), Optional.ofNullable(remoteGateway)));
     if (outcome.cancelled()) {
       return 130;
     }

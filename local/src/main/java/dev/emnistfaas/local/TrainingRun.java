@@ -33,9 +33,13 @@ import java.util.concurrent.atomic.AtomicBoolean;
 public final class TrainingRun {
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  /** What to run and where to report. */
+  /**
+   * What to run and where to report. With {@code remoteGateway} the job runs on that (cluster) gateway instead
+   * of a local runtime, and no model file is written: its Redis is the cluster's.
+   */
   public record Options(GatewaySettings gateway, Optional<RedisSettings> redis, TrainingConfig defaults,
-      String overridesJson, Path resultsDir, PrintStream out, boolean terminal, Duration timeout) {}
+      String overridesJson, Path resultsDir, PrintStream out, boolean terminal, Duration timeout,
+      Optional<java.net.URI> remoteGateway) {}
 
   /** How the run ended. */
   public record Outcome(String job, boolean reached, boolean cancelled, double modelAccuracy, Path directory,
@@ -44,18 +48,27 @@ public final class TrainingRun {
   private TrainingRun() {}
 
   public static Outcome run(Options o) {
+    if (o.remoteGateway().isPresent()) {
+      return follow(o, new GatewayJobClient(o.remoteGateway().get()), null, null);
+    }
     try (LocalRuntime rt = new LocalRuntime(o.gateway(), o.redis(), o.defaults())) {
-      GatewayJobClient client = new GatewayJobClient(rt.gatewayUrl());
       // Loaded before the job starts, so the job's clock measures training, as the references' clocks do.
       EmnistDataset data = DatasetCache.dataset(o.defaults().withJson(o.overridesJson()).dataSource());
+      o.out().println(data.description());
+      o.out().println("gateway " + rt.gatewayUrl() + "  (" + o.gateway() + ")");
+      return follow(o, new GatewayJobClient(rt.gatewayUrl()), rt, data);
+    }
+  }
+
+  /** Creates the job through emnist-setup and follows it; {@code rt} and {@code data} are null for a cluster. */
+  private static Outcome follow(Options o, GatewayJobClient client, LocalRuntime rt, EmnistDataset data) {
+    {
       JsonNode created = client.create(o.overridesJson());
       String job = created.path("job").asText();
       TrainingConfig config = JSON.convertValue(created.path("config"), TrainingConfig.class);
       o.out().printf("job %s: %d workers, batch %d, %s lr %.3g, fetch/push every %d/%d steps, target %.2f %%%n",
           job, config.workers(), config.batch(), config.optimizer(), config.learningRate(), config.nFetch(),
           config.nPush(), 100 * config.targetAccuracy());
-      o.out().println(data.description());
-      o.out().println("gateway " + rt.gatewayUrl() + "  (" + o.gateway() + ")");
 
       AtomicBoolean interrupted = new AtomicBoolean();
       CountDownLatch finished = new CountDownLatch(1);
@@ -73,7 +86,7 @@ public final class TrainingRun {
         long start = System.nanoTime();
         ProgressView view = new ProgressView(o.out(), o.terminal(), config.maxEpochs(), config.targetAccuracy());
         ArrayNode progress = JSON.createArrayNode();
-        long createdMillis = rt.functions().jobs().jobStore().createdMillis(job);
+        long createdMillis = System.currentTimeMillis();
         JsonNode status = client.awaitDone(job, o.timeout(), Duration.ofMillis(200), s -> {
           double seconds = (System.currentTimeMillis() - createdMillis) / 1000.0;
           view.show(s, seconds);
@@ -96,6 +109,43 @@ public final class TrainingRun {
 
   private static Outcome finish(Options o, LocalRuntime rt, String job, TrainingConfig config, EmnistDataset data,
       JsonNode status, ArrayNode progress, double wall, boolean interrupted) {
+    ObjectNode result = JSON.createObjectNode();
+    result.put("job", job);
+    result.set("config", JSON.valueToTree(config));
+    result.put("reached", status.path("reached").asBoolean());
+    result.put("cancelled", status.path("cancelled").asBoolean() || interrupted);
+    if (status.has("secondsToTarget")) {
+      result.put("secondsToTarget", status.path("secondsToTarget").asDouble());
+    }
+    result.put("bestAccuracy", status.path("bestAccuracy").asDouble());
+    result.put("wallSeconds", wall);
+    result.put("reenqueuedSlices", status.path("reenqueuedSlices").asLong());
+    result.put("recoveredWorkers", status.path("recoveredWorkers").asLong());
+    if (status.has("warning")) {
+      result.put("warning", status.path("warning").asText());
+    }
+    result.set("workers", status.path("workers"));
+    result.set("evaluations", status.path("evaluations"));
+    result.set("progress", progress);
+    Path dir = o.resultsDir().resolve(job);
+    double modelAccuracy = Double.NaN;
+    try {
+      Files.createDirectories(dir);
+      if (rt != null) {
+        modelAccuracy = writeModel(rt, job, config, data, dir, result);
+      }
+      ResultFiles.writeJson(dir.resolve("result.json"), result);
+      ResultFiles.writePlot(dir.resolve("accuracy.png"), result);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write the results to " + dir, e);
+    }
+    return new Outcome(job, result.path("reached").asBoolean(), result.path("cancelled").asBoolean(),
+        modelAccuracy, dir, result);
+  }
+
+  /** Saves model.bin and records its accuracy on the evaluation part in {@code result}; returns it. */
+  private static double writeModel(LocalRuntime rt, String job, TrainingConfig config, EmnistDataset data, Path dir,
+      ObjectNode result) throws IOException {
     // The model to keep is the best one evaluated (the one that reached the target), not wherever SGD's noise
     // left the parameters by the time every worker had seen the stop flag.
     ParameterStore store = rt.functions().jobs().parameters(job);
@@ -111,39 +161,11 @@ public final class TrainingRun {
     }
     ModelFile model = ModelFile.of(params, data.train().mapping());
     Evaluation finalEval = new Evaluator(params.shape(), data.eval()).evaluate(params);
-
-    ObjectNode result = JSON.createObjectNode();
-    result.put("job", job);
-    result.set("config", JSON.valueToTree(config));
+    model.write(dir.resolve("model.bin"));
     result.put("data", data.description());
-    result.put("reached", status.path("reached").asBoolean());
-    result.put("cancelled", status.path("cancelled").asBoolean() || interrupted);
-    if (status.has("secondsToTarget")) {
-      result.put("secondsToTarget", status.path("secondsToTarget").asDouble());
-    }
-    result.put("bestAccuracy", status.path("bestAccuracy").asDouble());
     result.put("modelAccuracy", finalEval.accuracy());
     result.put("modelLoss", finalEval.meanLoss());
-    result.put("wallSeconds", wall);
-    result.put("reenqueuedSlices", status.path("reenqueuedSlices").asLong());
-    result.put("recoveredWorkers", status.path("recoveredWorkers").asLong());
-    if (status.has("warning")) {
-      result.put("warning", status.path("warning").asText());
-    }
-    result.set("workers", status.path("workers"));
-    result.set("evaluations", status.path("evaluations"));
-    result.set("progress", progress);
-    Path dir = o.resultsDir().resolve(job);
-    try {
-      Files.createDirectories(dir);
-      model.write(dir.resolve("model.bin"));
-      ResultFiles.writeJson(dir.resolve("result.json"), result);
-      ResultFiles.writePlot(dir.resolve("accuracy.png"), result);
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot write the results to " + dir, e);
-    }
-    return new Outcome(job, result.path("reached").asBoolean(), result.path("cancelled").asBoolean(),
-        finalEval.accuracy(), dir, result);
+    return finalEval.accuracy();
   }
 
   private static void printSummary(PrintStream out, Outcome outcome) {
@@ -156,7 +178,11 @@ public final class TrainingRun {
           100 * w.path("waitFraction").asDouble(), w.path("host").asText());
     }
     out.println();
-    if (outcome.reached()) {
+    if (outcome.reached() && Double.isNaN(outcome.modelAccuracy())) {
+      out.printf("reached %.2f %% after %.2f s (best %.2f %%)%n",
+          100 * r.path("config").path("targetAccuracy").asDouble(), r.path("secondsToTarget").asDouble(),
+          100 * r.path("bestAccuracy").asDouble());
+    } else if (outcome.reached()) {
       out.printf("reached %.2f %% after %.2f s (best %.2f %%; model.bin, the best evaluated: %.2f %%)%n",
           100 * r.path("config").path("targetAccuracy").asDouble(), r.path("secondsToTarget").asDouble(),
           100 * r.path("bestAccuracy").asDouble(), 100 * outcome.modelAccuracy());
@@ -165,6 +191,7 @@ public final class TrainingRun {
           outcome.cancelled() ? "cancelled" : "finished", 100 * r.path("bestAccuracy").asDouble(),
           100 * outcome.modelAccuracy(), 100 * r.path("config").path("targetAccuracy").asDouble());
     }
-    out.println("results in " + outcome.directory() + " (result.json, accuracy.png, model.bin)");
+    out.println("results in " + outcome.directory() + " (result.json, accuracy.png"
+        + (Double.isNaN(outcome.modelAccuracy()) ? ")" : ", model.bin)"));
   }
 }
