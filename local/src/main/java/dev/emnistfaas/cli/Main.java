@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     description = "Distributed Downpour SGD on EMNIST over OpenFaaS and Redis.",
     subcommands = {TrainCommand.class, TrainSingleCommand.class, EvalCommand.class, ServeCommand.class,
-        BenchCommand.class, StoreBenchCommand.class, ScenarioCommand.class, ReportCommand.class})
+        DataCommand.class, BenchCommand.class, StoreBenchCommand.class, ScenarioCommand.class, ReportCommand.class})
 public final class Main {
   public static void main(String[] args) {
     System.exit(run(args));

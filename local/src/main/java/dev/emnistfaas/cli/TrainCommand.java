@@ -80,6 +80,9 @@ final class TrainCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    if (remoteGateway == null && data.isBlank()) {
+      data = DataHelp.downloadedOrFetched().map(Path::toString).orElse("");
+    }
     if (remoteGateway == null && (data.isBlank() || !Files.isDirectory(Path.of(data)))) {
       System.err.println(DataHelp.missing(data));
       return 2;

@@ -1,0 +1,78 @@
+package dev.emnistfaas.cli;
+
+import dev.emnistfaas.data.ArchiveDownload;
+import dev.emnistfaas.data.ChecksumTable;
+import dev.emnistfaas.data.EmnistDataset;
+import dev.emnistfaas.data.EmnistSplit;
+import dev.emnistfaas.data.LabeledImages;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code emnist data}: fetch and inspect EMNIST files. */
+@Command(name = "data", mixinStandardHelpOptions = true, description = "Fetch and inspect EMNIST files.",
+    subcommands = {DataCommand.Download.class, DataCommand.Info.class})
+final class DataCommand {
+
+  @Command(name = "download", mixinStandardHelpOptions = true,
+      description = "Fetch NIST's EMNIST archive (gzip.zip, resumable), extract one split's files and check them "
+          + "against the sha256 table; nothing is installed unless every file checks out.")
+  static final class Download implements Callable<Integer> {
+    @Option(names = "--split", description = "split to install (default ${DEFAULT-VALUE})")
+    String split = "bymerge";
+
+    @Option(names = "--dir", description = "where to put the files (default: data/emnist-<split>)")
+    Path dir;
+
+    @Option(names = "--url", description = "archive address (default: NIST's)")
+    URI url = ArchiveDownload.NIST_ARCHIVE;
+
+    @Override
+    public Integer call() throws Exception {
+      EmnistSplit s = EmnistSplit.parse(split);
+      Path target = dir != null ? dir : Path.of("data", "emnist-" + s.id());
+      Files.createDirectories(target);
+      try {
+        var files = new ArchiveDownload(url, ChecksumTable.official(), System.out).install(s, target);
+        files.forEach(f -> System.out.println("installed " + f));
+        return 0;
+      } catch (java.io.IOException e) {
+        System.err.println("error: " + e.getMessage());
+        System.err.println(DataHelp.missing(target.toString()));
+        return 1;
+      }
+    }
+  }
+
+  @Command(name = "info", mixinStandardHelpOptions = true,
+      description = "The EMNIST splits in a directory, their image counts and classes.")
+  static final class Info implements Callable<Integer> {
+    @Parameters(index = "0", description = "EMNIST directory")
+    Path dir;
+
+    @Override
+    public Integer call() {
+      if (!Files.isDirectory(dir)) {
+        System.err.println(DataHelp.missing(dir.toString()));
+        return 2;
+      }
+      var splits = EmnistSplit.presentIn(dir);
+      if (splits.isEmpty()) {
+        System.err.println(DataHelp.missing(dir.toString()));
+        return 2;
+      }
+      for (EmnistSplit s : splits) {
+        EmnistDataset d = EmnistDataset.load(EmnistDataset.Source.of(dir).withSplit(s));
+        LabeledImages all = d.train();
+        System.out.printf("%s: %d classes (%d labels listed), %d training and %d evaluation images%n  %s%n",
+            s.id(), all.classes(), all.mapping().labelCount(), d.train().size(), d.eval().size(),
+            d.description());
+      }
+      return 0;
+    }
+  }
+}
