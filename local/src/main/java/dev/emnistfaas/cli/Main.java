@@ -8,7 +8,8 @@ import picocli.CommandLine.Command;
     name = "emnist",
     mixinStandardHelpOptions = true,
     description = "Distributed Downpour SGD on EMNIST over OpenFaaS and Redis.",
-    subcommands = {TrainCommand.class, TrainSingleCommand.class, EvalCommand.class, ServeCommand.class,
+    subcommands = {TrainCommand.class, TrainSingleCommand.class, EvalCommand.class, StatusCommand.class,
+        ServeCommand.class,
         DataCommand.class, BenchCommand.class, StoreBenchCommand.class, ScenarioCommand.class, ReportCommand.class})
 public final class Main {
   public static void main(String[] args) {
