@@ -211,7 +211,7 @@ public final class ParameterStore {
       if (adagrad) {
         LittleEndianFloats.decode(current.get(0), values, 0, n);
         LittleEndianFloats.decode(current.get(2), accum, 0, n);
-        rule.apply(values, gradient, from, n, accum);
+        rule.adagradStep(values, gradient, from, n, accum);
         t.set(paramsKeys[s], LittleEndianFloats.encode(values, 0, n), SetParams.setParams().keepttl());
         t.set(accumKeys[s], LittleEndianFloats.encode(accum, 0, n), SetParams.setParams().keepttl());
       } else {

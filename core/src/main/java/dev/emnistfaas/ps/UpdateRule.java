@@ -49,7 +49,7 @@ public record UpdateRule(Kind kind, float learningRate) {
       MethodHandles.byteArrayViewVarHandle(float[].class, ByteOrder.LITTLE_ENDIAN);
 
   /** Applies {@code gradient[from..from+n)} to {@code values[0..n)} and {@code accumulators} (Adagrad). */
-  void apply(float[] values, float[] gradient, int from, int n, float[] accumulators) {
+  void adagradStep(float[] values, float[] gradient, int from, int n, float[] accumulators) {
     Adagrad.step(learningRate, values, gradient, from, n, accumulators);
   }
 }

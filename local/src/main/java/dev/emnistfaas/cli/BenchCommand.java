@@ -87,16 +87,18 @@ final class BenchCommand implements Callable<Integer> {
       try (LocalRuntime rt = new LocalRuntime(GatewaySettings.wellConfigured(2), Optional.empty(),
           TrainingConfig.downpourDefaults(data))) {
         GatewayJobClient client = new GatewayJobClient(rt.gatewayUrl());
-        System.out.println("workers, fetch/push every N steps, communication   time to 75 %   x tuned numpy   "
+        System.out.println("workers  fetch/push every  communication  optimizer      time to 75 %  x tuned numpy  "
             + "compute thread waiting");
+        String plainSgd = "\"optimizer\": \"sgd\", \"learningRate\": 0.2";
         for (String overrides : new String[] {
-            "{\"workers\": 1, \"nFetch\": 1, \"nPush\": 1, \"backgroundCommunication\": false}",
-            "{\"workers\": 2, \"nFetch\": 1, \"nPush\": 1, \"backgroundCommunication\": false}",
-            "{\"workers\": 2, \"nFetch\": 1, \"nPush\": 1, \"backgroundCommunication\": true}",
-            "{\"workers\": 1, \"nFetch\": 10, \"nPush\": 10, \"backgroundCommunication\": false}",
-            "{\"workers\": 2, \"nFetch\": 10, \"nPush\": 10, \"backgroundCommunication\": false}",
-            "{\"workers\": 1, \"nFetch\": 10, \"nPush\": 10, \"backgroundCommunication\": true}",
-            "{\"workers\": 2, \"nFetch\": 10, \"nPush\": 10, \"backgroundCommunication\": true}"}) {
+            "{\"workers\": 1, \"nFetch\": 1, \"nPush\": 1, \"backgroundCommunication\": false, " + plainSgd + "}",
+            "{\"workers\": 2, \"nFetch\": 1, \"nPush\": 1, \"backgroundCommunication\": false, " + plainSgd + "}",
+            "{\"workers\": 2, \"nFetch\": 1, \"nPush\": 1, \"backgroundCommunication\": true, " + plainSgd + "}",
+            "{\"workers\": 1, \"nFetch\": 10, \"nPush\": 10, \"backgroundCommunication\": false, " + plainSgd + "}",
+            "{\"workers\": 2, \"nFetch\": 10, \"nPush\": 10, \"backgroundCommunication\": false, " + plainSgd + "}",
+            "{\"workers\": 1, \"nFetch\": 10, \"nPush\": 10, \"backgroundCommunication\": true, " + plainSgd + "}",
+            "{\"workers\": 2, \"nFetch\": 10, \"nPush\": 10, \"backgroundCommunication\": true, " + plainSgd + "}",
+            "{\"workers\": 1}", "{\"workers\": 2}", "{\"workers\": 3}"}) {
           double best = Double.MAX_VALUE;
           double wait = 0;
           for (int run = 0; run < runs; run++) {
@@ -113,10 +115,10 @@ final class BenchCommand implements Callable<Integer> {
             }
             wait += waitSeconds / computeSeconds / runs;
           }
-          JsonNode o = JsonResponseText.read(overrides);
-          System.out.printf("M=%d  N=%-2d  %-10s                          %7.2f s   %6.2fx        %5.1f %%%n",
-              o.path("workers").asInt(), o.path("nFetch").asInt(),
-              o.path("backgroundCommunication").asBoolean() ? "background" : "inline", best, best / tuned, 100 * wait);
+          TrainingConfig c = TrainingConfig.downpourDefaults(data).withJson(overrides);
+          System.out.printf("M=%d     %2d steps          %-10s     %-8s %4.2f  %7.2f s     %6.2fx        %5.1f %%%n",
+              c.workers(), c.nFetch(), c.backgroundCommunication() ? "background" : "inline", c.optimizer(),
+              c.learningRate(), best, best / tuned, 100 * wait);
         }
       }
     }
@@ -126,17 +128,6 @@ final class BenchCommand implements Callable<Integer> {
           seed, seed / javaFrequentEval);
     }
     return 0;
-  }
-
-  /** Reads the small JSON literals above. */
-  private static final class JsonResponseText {
-    static JsonNode read(String json) {
-      try {
-        return new com.fasterxml.jackson.databind.ObjectMapper().readTree(json);
-      } catch (java.io.IOException e) {
-        throw new IllegalArgumentException(json, e);
-      }
-    }
   }
 
   private static double time(TrainingResult r) {
