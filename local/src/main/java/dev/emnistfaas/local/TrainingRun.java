@@ -20,9 +20,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import sun.misc.Signal;
+import sun.misc.SignalHandler;
 
 /**
  * One training run on this machine, as a cluster user would do it: an embedded Redis and the local gateway
@@ -70,18 +70,19 @@ public final class TrainingRun {
           job, config.workers(), config.batch(), config.optimizer(), config.learningRate(), config.nFetch(),
           config.nPush(), 100 * config.targetAccuracy());
 
+      // Ctrl-C is handled as a signal, not in a shutdown hook: shutdown hooks run beside the embedded Redis's own,
+      // which stops Redis while the run still needs it to cancel the job and collect the results.
       AtomicBoolean interrupted = new AtomicBoolean();
-      CountDownLatch finished = new CountDownLatch(1);
-      Thread onCtrlC = new Thread(() -> {
-        interrupted.set(true);
-        try {
-          client.cancel(job);
-          finished.await(30, TimeUnit.SECONDS);
-        } catch (RuntimeException | InterruptedException e) {
-          // The JVM is going down either way; the results are written if the run loop gets there.
+      Signal sigint = new Signal("INT");
+      SignalHandler previous = Signal.handle(sigint, sig -> {
+        if (interrupted.getAndSet(true)) {
+          Runtime.getRuntime().halt(130);
         }
+        o.out().println("\nstopping the workers (Ctrl-C again quits at once) ...");
+        Thread cancel = new Thread(() -> client.cancel(job), "cancel-" + job);
+        cancel.setDaemon(true);
+        cancel.start();
       });
-      Runtime.getRuntime().addShutdownHook(onCtrlC);
       try {
         long start = System.nanoTime();
         ProgressView view = new ProgressView(o.out(), o.terminal(), config.maxEpochs(), config.targetAccuracy());
@@ -99,10 +100,7 @@ public final class TrainingRun {
         printSummary(o.out(), outcome);
         return outcome;
       } finally {
-        finished.countDown();
-        if (!interrupted.get()) {
-          Runtime.getRuntime().removeShutdownHook(onCtrlC);
-        }
+        Signal.handle(sigint, previous);
       }
     }
   }
