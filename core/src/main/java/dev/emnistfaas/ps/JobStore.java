@@ -16,6 +16,10 @@ public final class JobStore {
   private final String prefix;
   private final Duration ttl;
 
+  /** The job-level keys (the per-worker, lease, counter and claim keys carry their worker or name). */
+  private static final List<String> JOB_KEYS =
+      List.of("config", "created", "evals", "stop", "running", "overlap", "best:accuracy", "best:params");
+
   public JobStore(RedisConnection redis, String prefix, Duration ttl) {
     this.redis = redis;
     this.prefix = prefix;
@@ -29,6 +33,10 @@ public final class JobStore {
 
   private String key(String job, String what) {
     return prefix + ":{" + job + "}:" + what;
+  }
+
+  private static byte[] bytes(String s) {
+    return s.getBytes(java.nio.charset.StandardCharsets.UTF_8);
   }
 
   /** Records a new job's config and creation time; false if the job id is taken. */
@@ -83,18 +91,15 @@ public final class JobStore {
    * evaluation so far; atomic, so concurrent evaluators cannot interleave accuracy and parameters.
    */
   public boolean offerBest(String job, double accuracy, byte[] parameters) {
-    byte[] accKey = key(job, "best:accuracy").getBytes(java.nio.charset.StandardCharsets.UTF_8);
-    byte[] paramsKey = key(job, "best:params").getBytes(java.nio.charset.StandardCharsets.UTF_8);
-    Object r = onJob(job, j -> j.eval(OFFER_BEST.getBytes(java.nio.charset.StandardCharsets.UTF_8),
-        List.of(accKey, paramsKey), List.of(Double.toString(accuracy).getBytes(java.nio.charset.StandardCharsets.UTF_8),
-            parameters, Long.toString(ttl.toSeconds()).getBytes(java.nio.charset.StandardCharsets.UTF_8))));
+    Object r = onJob(job, j -> j.eval(bytes(OFFER_BEST), List.of(bytes(key(job, "best:accuracy")),
+        bytes(key(job, "best:params"))), List.of(bytes(Double.toString(accuracy)), parameters,
+        bytes(Long.toString(ttl.toSeconds())))));
     return Long.valueOf(1).equals(r);
   }
 
   /** The best model's parameters so far (little-endian float32), if any evaluation ran. */
   public Optional<byte[]> bestParameters(String job) {
-    byte[] k = key(job, "best:params").getBytes(java.nio.charset.StandardCharsets.UTF_8);
-    return Optional.ofNullable(onJob(job, j -> j.get(k)));
+    return Optional.ofNullable(onJob(job, j -> j.get(bytes(key(job, "best:params")))));
   }
 
   /**
@@ -222,24 +227,11 @@ public final class JobStore {
   /** Shortens the life of the job's bookkeeping keys to {@code ttl} (after a cancel). */
   public void expireIn(String job, int workers, Duration soon) {
     onJob(job, j -> {
-      for (String k : List.of("config", "created", "evals", "stop", "running", "overlap", "best:accuracy",
-          "best:params")) {
+      for (String k : JOB_KEYS) {
         j.pexpire(key(job, k), soon.toMillis());
       }
       for (int w = 0; w < workers; w++) {
         j.pexpire(key(job, "worker:" + w), soon.toMillis());
-      }
-      return null;
-    });
-  }
-
-  /** Removes the job's bookkeeping (its parameters are {@link ParameterStore#delete}'s). */
-  public void delete(String job, int workers) {
-    onJob(job, j -> {
-      j.del(key(job, "config"), key(job, "created"), key(job, "evals"), key(job, "stop"), key(job, "evallock"),
-          key(job, "running"), key(job, "overlap"), key(job, "best:accuracy"), key(job, "best:params"));
-      for (int w = 0; w < workers; w++) {
-        j.del(key(job, "worker:" + w));
       }
       return null;
     });

@@ -15,9 +15,14 @@ public final class LittleEndianFloats {
 
   /** Decodes {@code bytes}, which must hold exactly {@code count} floats, into {@code out[from..]}. */
   public static void decode(byte[] bytes, float[] out, int from, int count) {
+    requireFloats(bytes, count);
+    ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(out, from, count);
+  }
+
+  /** Fails unless a stored value holds exactly {@code count} floats (a value from another job or a corrupt one). */
+  static void requireFloats(byte[] bytes, int count) {
     if (bytes.length != count * Float.BYTES) {
       throw new IllegalStateException("stored value has " + bytes.length + " bytes, expected " + count * Float.BYTES);
     }
-    ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(out, from, count);
   }
 }

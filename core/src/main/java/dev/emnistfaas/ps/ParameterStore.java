@@ -43,7 +43,7 @@ public final class ParameterStore {
   private final Duration ttl;
   private final byte[][] paramsKeys;
   private final byte[][] accumKeys;
-  private final String[] updatesKeys;
+  private final byte[][] updatesKeys;
 
   private ParameterStore(RedisConnection redis, String prefix, String job, int size, int shards, UpdateRule rule,
       Duration ttl) {
@@ -56,11 +56,11 @@ public final class ParameterStore {
     this.ttl = ttl;
     this.paramsKeys = new byte[shards][];
     this.accumKeys = new byte[shards][];
-    this.updatesKeys = new String[shards];
+    this.updatesKeys = new byte[shards][];
     for (int s = 0; s < shards; s++) {
       paramsKeys[s] = bytes(shardKey(s, "params"));
       accumKeys[s] = bytes(shardKey(s, "accum"));
-      updatesKeys[s] = shardKey(s, "updates");
+      updatesKeys[s] = bytes(shardKey(s, "updates"));
     }
   }
 
@@ -143,7 +143,7 @@ public final class ParameterStore {
         if (rule.needsAccumulators()) {
           t.set(accumKeys[shard], new byte[n * Float.BYTES], expire);
         }
-        t.set(updatesKeys[shard], "0", SetParams.setParams().ex(ttl.toSeconds()));
+        t.set(updatesKeys[shard], bytes("0"), expire);
         return t.exec();
       });
     }
@@ -230,12 +230,8 @@ public final class ParameterStore {
 
   /** Total updates applied, summed over shards (each push counts once per shard). */
   public long updates() {
-    byte[][] keys = new byte[shards][];
-    for (int s = 0; s < shards; s++) {
-      keys[s] = bytes(updatesKeys[s]);
-    }
     long total = 0;
-    for (byte[] c : perShard(keys)) {
+    for (byte[] c : perShard(updatesKeys)) {
       if (c == null) {
         throw new StoreException.NoSuchJob(job);
       }
@@ -276,7 +272,7 @@ public final class ParameterStore {
     redis.callOn(meta, j -> j.del(meta));
     for (int s = 0; s < shards; s++) {
       final int shard = s;
-      redis.callOn(paramsKeys[s], j -> j.del(paramsKeys[shard], accumKeys[shard], bytes(updatesKeys[shard])));
+      redis.callOn(paramsKeys[s], j -> j.del(paramsKeys[shard], accumKeys[shard], updatesKeys[shard]));
     }
   }
 

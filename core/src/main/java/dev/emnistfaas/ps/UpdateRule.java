@@ -34,9 +34,7 @@ public record UpdateRule(Kind kind, float learningRate) {
    * {@code gradient[from..from+n)}, without decoding into an intermediate array.
    */
   byte[] sgdStep(byte[] stored, float[] gradient, int from, int n) {
-    if (stored.length != n * Float.BYTES) {
-      throw new IllegalStateException("stored value has " + stored.length + " bytes, expected " + n * Float.BYTES);
-    }
+    LittleEndianFloats.requireFloats(stored, n);
     byte[] out = new byte[stored.length];
     for (int i = 0; i < n; i++) {
       float v = (float) FLOAT_LE.get(stored, i * Float.BYTES);

@@ -90,6 +90,11 @@ public final class DownpourJobs {
     return LabelMapping.read(dir.resolve(split.mappingFile()));
   }
 
+  /** The config a job was created with; "no such job" when its keys are gone. */
+  static TrainingConfig configOf(JobStore jobs, String job) {
+    return TrainingConfig.fromJson(jobs.config(job).orElseThrow(() -> new StoreException.NoSuchJob(job)));
+  }
+
   /** A call to start slice {@code slice} of {@code worker}: how the caller reaches emnist-train. */
   @FunctionalInterface
   public interface SliceInvoker {
@@ -104,8 +109,7 @@ public final class DownpourJobs {
    * were re-invoked.
    */
   public int recoverStalled(String job, SliceInvoker invoker) {
-    TrainingConfig config = TrainingConfig.fromJson(jobs.config(job)
-        .orElseThrow(() -> new StoreException.NoSuchJob(job)));
+    TrainingConfig config = configOf(jobs, job);
     long now = System.currentTimeMillis();
     Duration quiet = stallThreshold(config);
     long created = jobs.createdMillis(job);
@@ -137,8 +141,7 @@ public final class DownpourJobs {
 
   /** Stops every worker at its next push and shortens the life of the job's keys to {@code keep}. */
   public void cancel(String job, Duration keep) {
-    TrainingConfig config = TrainingConfig.fromJson(jobs.config(job)
-        .orElseThrow(() -> new StoreException.NoSuchJob(job)));
+    TrainingConfig config = configOf(jobs, job);
     jobs.requestStop(job, JSON.createObjectNode().put("reason", "cancelled")
         .put("seconds", (System.currentTimeMillis() - jobs.createdMillis(job)) / 1000.0).toString());
     jobs.expireIn(job, config.workers(), keep);
@@ -147,8 +150,7 @@ public final class DownpourJobs {
 
   /** The job's status as JSON: per-worker figures, evaluations, whether it is done and how long it took. */
   public ObjectNode status(String job) {
-    TrainingConfig config = TrainingConfig.fromJson(jobs.config(job)
-        .orElseThrow(() -> new StoreException.NoSuchJob(job)));
+    TrainingConfig config = configOf(jobs, job);
     ObjectNode out = JSON.createObjectNode();
     out.put("job", job);
     out.set("config", JSON.valueToTree(config));

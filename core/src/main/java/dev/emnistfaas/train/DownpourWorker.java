@@ -13,7 +13,6 @@ import dev.emnistfaas.nn.ParameterVector;
 import dev.emnistfaas.nn.SplitMix64;
 import dev.emnistfaas.ps.JobStore;
 import dev.emnistfaas.ps.ParameterStore;
-import dev.emnistfaas.ps.StoreException;
 import java.io.PrintStream;
 import java.time.Duration;
 import org.nd4j.linalg.factory.Nd4j;
@@ -71,7 +70,7 @@ public final class DownpourWorker {
     this.jobs = jobs;
     this.job = job;
     this.worker = worker;
-    this.config = TrainingConfig.fromJson(jobs.config(job).orElseThrow(() -> new StoreException.NoSuchJob(job)));
+    this.config = DownpourJobs.configOf(jobs, job);
     if (worker < 0 || worker >= config.workers()) {
       throw new IllegalArgumentException("worker must be in 0.." + (config.workers() - 1) + ", got " + worker);
     }

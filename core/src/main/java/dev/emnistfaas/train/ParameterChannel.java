@@ -34,6 +34,14 @@ abstract class ParameterChannel implements AutoCloseable {
     return background ? new Background(store, afterPush) : new Inline(store, afterPush);
   }
 
+  /** Pushes the accrued gradient synchronously and zeroes it. */
+  protected void pushNow(ParameterVector accrued) {
+    accrued.get(0, transfer, 0, transfer.length);
+    store.push(transfer);
+    accrued.fill(0f);
+    pushes++;
+  }
+
   /** Fetches synchronously into {@code params}: the start of a slice. */
   void fetchNow(ParameterVector params) {
     long t0 = System.nanoTime();
@@ -79,10 +87,7 @@ abstract class ParameterChannel implements AutoCloseable {
     @Override
     boolean offerPush(ParameterVector accrued) {
       long t0 = System.nanoTime();
-      accrued.get(0, transfer, 0, transfer.length);
-      store.push(transfer);
-      accrued.fill(0f);
-      pushes++;
+      pushNow(accrued);
       stopRequested |= afterPush.stop();
       waitNanos += System.nanoTime() - t0;
       return true;
@@ -111,14 +116,13 @@ abstract class ParameterChannel implements AutoCloseable {
     private boolean busy;
     private boolean closed;
     private RuntimeException failure;
-    private final Thread thread;
 
     Background(ParameterStore store, AfterPush afterPush) {
       super(store, afterPush);
       this.outgoing = new float[store.size()];
       this.fetched = new float[store.size()];
       this.spare = new float[store.size()];
-      this.thread = new Thread(this::run, "downpour-communication");
+      Thread thread = new Thread(this::run, "downpour-communication");
       thread.setDaemon(true);
       thread.start();
     }
@@ -209,10 +213,7 @@ abstract class ParameterChannel implements AutoCloseable {
         checkFailure();
       }
       if (anyLeft) {
-        accrued.get(0, transfer, 0, transfer.length);
-        store.push(transfer);
-        accrued.fill(0f);
-        pushes++;
+        pushNow(accrued);
       }
       waitNanos += System.nanoTime() - t0;
     }

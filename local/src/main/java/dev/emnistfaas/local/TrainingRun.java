@@ -5,9 +5,11 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.emnistfaas.data.EmnistDataset;
+import dev.emnistfaas.data.LabeledImages;
 import dev.emnistfaas.nn.Evaluation;
 import dev.emnistfaas.nn.Evaluator;
 import dev.emnistfaas.nn.ModelFile;
+import dev.emnistfaas.nn.NetworkShape;
 import dev.emnistfaas.nn.ParameterVector;
 import dev.emnistfaas.ps.ParameterStore;
 import dev.emnistfaas.ps.RedisSettings;
@@ -62,46 +64,43 @@ public final class TrainingRun {
 
   /** Creates the job through emnist-setup and follows it; {@code rt} and {@code data} are null for a cluster. */
   private static Outcome follow(Options o, GatewayJobClient client, LocalRuntime rt, EmnistDataset data) {
-    {
-      JsonNode created = client.create(o.overridesJson());
-      String job = created.path("job").asText();
-      TrainingConfig config = JSON.convertValue(created.path("config"), TrainingConfig.class);
-      o.out().printf("job %s: %d workers, batch %d, %s lr %.3g, fetch/push every %d/%d steps, target %.2f %%%n",
-          job, config.workers(), config.batch(), config.optimizer(), config.learningRate(), config.nFetch(),
-          config.nPush(), 100 * config.targetAccuracy());
+    JsonNode created = client.create(o.overridesJson());
+    String job = created.path("job").asText();
+    TrainingConfig config = JSON.convertValue(created.path("config"), TrainingConfig.class);
+    o.out().printf("job %s: %d workers, batch %d, %s lr %.3g, fetch/push every %d/%d steps, target %.2f %%%n",
+        job, config.workers(), config.batch(), config.optimizer(), config.learningRate(), config.nFetch(),
+        config.nPush(), 100 * config.targetAccuracy());
 
-      // Ctrl-C is handled as a signal, not in a shutdown hook: shutdown hooks run beside the embedded Redis's own,
-      // which stops Redis while the run still needs it to cancel the job and collect the results.
-      AtomicBoolean interrupted = new AtomicBoolean();
-      Signal sigint = new Signal("INT");
-      SignalHandler previous = Signal.handle(sigint, sig -> {
-        if (interrupted.getAndSet(true)) {
-          Runtime.getRuntime().halt(130);
-        }
-        o.out().println("\nstopping the workers (Ctrl-C again quits at once) ...");
-        Thread cancel = new Thread(() -> client.cancel(job), "cancel-" + job);
-        cancel.setDaemon(true);
-        cancel.start();
-      });
-      try {
-        long start = System.nanoTime();
-        ProgressView view = new ProgressView(o.out(), o.terminal(), config.maxEpochs(), config.targetAccuracy());
-        ArrayNode progress = JSON.createArrayNode();
-        long createdMillis = System.currentTimeMillis();
-        JsonNode status = client.awaitDone(job, o.timeout(), Duration.ofMillis(200), s -> {
-          double seconds = (System.currentTimeMillis() - createdMillis) / 1000.0;
-          view.show(s, seconds);
-          ObjectNode p = progress.addObject().put("seconds", seconds);
-          ArrayNode epochs = p.putArray("epochs");
-          s.path("workers").forEach(w -> epochs.add(w.path("epochs").asDouble()));
-        });
-        double wall = (System.nanoTime() - start) / 1e9;
-        Outcome outcome = finish(o, rt, job, config, data, status, progress, wall, interrupted.get());
-        printSummary(o.out(), outcome);
-        return outcome;
-      } finally {
-        Signal.handle(sigint, previous);
+    // Ctrl-C is handled as a signal, not in a shutdown hook: shutdown hooks run beside the embedded Redis's own,
+    // which stops Redis while the run still needs it to cancel the job and collect the results.
+    AtomicBoolean interrupted = new AtomicBoolean();
+    Signal sigint = new Signal("INT");
+    SignalHandler previous = Signal.handle(sigint, sig -> {
+      if (interrupted.getAndSet(true)) {
+        Runtime.getRuntime().halt(130);
       }
+      o.out().println("\nstopping the workers (Ctrl-C again quits at once) ...");
+      Thread cancel = new Thread(() -> client.cancel(job), "cancel-" + job);
+      cancel.setDaemon(true);
+      cancel.start();
+    });
+    try {
+      long start = System.nanoTime();
+      ProgressView view = new ProgressView(o.out(), o.terminal(), config.maxEpochs(), config.targetAccuracy());
+      ArrayNode progress = JSON.createArrayNode();
+      JsonNode status = client.awaitDone(job, o.timeout(), Duration.ofMillis(200), s -> {
+        double seconds = (System.nanoTime() - start) / 1e9;
+        view.show(s, seconds);
+        ObjectNode p = progress.addObject().put("seconds", seconds);
+        ArrayNode epochs = p.putArray("epochs");
+        s.path("workers").forEach(w -> epochs.add(w.path("epochs").asDouble()));
+      });
+      double wall = (System.nanoTime() - start) / 1e9;
+      Outcome outcome = finish(o, rt, job, config, data, status, progress, wall, interrupted.get());
+      printSummary(o.out(), outcome);
+      return outcome;
+    } finally {
+      Signal.handle(sigint, previous);
     }
   }
 
@@ -146,13 +145,13 @@ public final class TrainingRun {
       ObjectNode result) throws IOException {
     // The model to keep is the best one evaluated (the one that reached the target), not wherever SGD's noise
     // left the parameters by the time every worker had seen the stop flag.
-    ParameterStore store = rt.functions().jobs().parameters(job);
-    ParameterVector params = ParameterVector.zeros(new dev.emnistfaas.nn.NetworkShape(784, config.hidden(),
+    ParameterVector params = ParameterVector.zeros(new NetworkShape(LabeledImages.PIXELS, config.hidden(),
         data.train().classes()));
     Optional<byte[]> best = rt.functions().jobs().jobStore().bestParameters(job);
     if (best.isPresent()) {
       params.setBytes(best.get());
     } else {
+      ParameterStore store = rt.functions().jobs().parameters(job);
       float[] values = new float[store.size()];
       store.fetch(values);
       params.set(values);
