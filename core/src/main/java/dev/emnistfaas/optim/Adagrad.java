@@ -26,21 +26,22 @@ public final class Adagrad implements Optimizer {
   public void apply(ParameterVector params, ParameterVector grad) {
     params.get(0, values, 0, values.length);
     grad.get(0, gradient, 0, gradient.length);
-    step(learningRate, values, gradient, 0, values.length, accumulators);
+    step(learningRate, values, 0, gradient, 0, values.length, accumulators);
     params.put(0, values, 0, values.length);
   }
 
   /**
-   * One Adagrad step on arrays, {@code values[0..n)} by {@code gradient[from..from+n)}: the rule the parameter
-   * store also applies, shard by shard.
+   * One Adagrad step on arrays, {@code values[valuesFrom..valuesFrom+n)} by
+   * {@code gradient[gradientFrom..gradientFrom+n)} with {@code accumulators[0..n)}: the rule the parameter store
+   * also applies, shard by shard.
    */
-  public static void step(float learningRate, float[] values, float[] gradient, int from, int n,
-      float[] accumulators) {
+  public static void step(float learningRate, float[] values, int valuesFrom, float[] gradient, int gradientFrom,
+      int n, float[] accumulators) {
     for (int i = 0; i < n; i++) {
-      float g = gradient[from + i];
+      float g = gradient[gradientFrom + i];
       float acc = accumulators[i] + g * g;
       accumulators[i] = acc;
-      values[i] -= learningRate * g / ((float) Math.sqrt(acc) + EPSILON);
+      values[valuesFrom + i] -= learningRate * g / ((float) Math.sqrt(acc) + EPSILON);
     }
   }
 }

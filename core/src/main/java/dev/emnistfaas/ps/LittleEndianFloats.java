@@ -9,8 +9,13 @@ public final class LittleEndianFloats {
 
   public static byte[] encode(float[] values, int from, int count) {
     byte[] out = new byte[count * Float.BYTES];
-    ByteBuffer.wrap(out).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().put(values, from, count);
+    encode(values, from, count, out);
     return out;
+  }
+
+  /** Encodes {@code values[from..from+count)} into the first {@code count * 4} bytes of {@code out}. */
+  public static void encode(float[] values, int from, int count, byte[] out) {
+    ByteBuffer.wrap(out).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().put(values, from, count);
   }
 
   /** Decodes {@code bytes}, which must hold exactly {@code count} floats, into {@code out[from..]}. */

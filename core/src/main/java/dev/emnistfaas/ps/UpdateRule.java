@@ -1,9 +1,6 @@
 package dev.emnistfaas.ps;
 
 import dev.emnistfaas.optim.Adagrad;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
-import java.nio.ByteOrder;
 import java.util.Locale;
 
 /** How the store turns a pushed gradient into new parameters. */
@@ -30,24 +27,16 @@ public record UpdateRule(Kind kind, float learningRate) {
   }
 
   /**
-   * SGD in one pass over the stored bytes: the new little-endian values of {@code stored} after
-   * {@code gradient[from..from+n)}, without decoding into an intermediate array.
+   * Applies {@code gradient[gradientFrom..gradientFrom+n)} to {@code values[valuesFrom..valuesFrom+n)} (and, for
+   * Adagrad, to {@code accumulators[0..n)}).
    */
-  byte[] sgdStep(byte[] stored, float[] gradient, int from, int n) {
-    LittleEndianFloats.requireFloats(stored, n);
-    byte[] out = new byte[stored.length];
-    for (int i = 0; i < n; i++) {
-      float v = (float) FLOAT_LE.get(stored, i * Float.BYTES);
-      FLOAT_LE.set(out, i * Float.BYTES, v - learningRate * gradient[from + i]);
+  void apply(float[] values, int valuesFrom, float[] gradient, int gradientFrom, int n, float[] accumulators) {
+    if (kind == Kind.ADAGRAD) {
+      Adagrad.step(learningRate, values, valuesFrom, gradient, gradientFrom, n, accumulators);
+      return;
     }
-    return out;
-  }
-
-  private static final VarHandle FLOAT_LE =
-      MethodHandles.byteArrayViewVarHandle(float[].class, ByteOrder.LITTLE_ENDIAN);
-
-  /** Applies {@code gradient[from..from+n)} to {@code values[0..n)} and {@code accumulators} (Adagrad). */
-  void adagradStep(float[] values, float[] gradient, int from, int n, float[] accumulators) {
-    Adagrad.step(learningRate, values, gradient, from, n, accumulators);
+    for (int i = 0; i < n; i++) {
+      values[valuesFrom + i] -= learningRate * gradient[gradientFrom + i];
+    }
   }
 }

@@ -176,7 +176,8 @@ public final class DownpourWorker {
         sincePush++;
         boolean epochDone = cursor.advance(rows);
         boolean outOfEpochs = epochDone && cursor.epoch() > config.maxEpochs();
-        if ((sincePush >= config.nPush() || outOfEpochs) && channel.offerPush(accrued)) {
+        if ((sincePush >= config.nPush() || outOfEpochs)
+            && channel.offerPush(accrued, sinceFetch >= config.nFetch())) {
           sincePush = 0;
         }
         if (outOfEpochs || channel.stopRequested()) {

@@ -6,9 +6,9 @@ import dev.emnistfaas.ps.ParameterStore;
 /**
  * How a Downpour worker's compute loop exchanges parameters with the store. {@link Inline} fetches and pushes
  * on the compute thread, which waits for every round trip. {@link Background} hands the accrued gradient to
- * a communication thread (Dean et al.'s "weakly synchronised threads"), which pushes it, runs the worker's
- * after-push duties (evaluation, stop check) and fetches fresh parameters that the compute thread picks up
- * at its next fetch step; the compute thread waits only at the slice's end.
+ * a communication thread (Dean et al.'s "weakly synchronised threads"), which pushes it, receiving the fresh
+ * parameters with the push's own read, and runs the worker's after-push duties (evaluation, stop check); the
+ * compute thread picks the parameters up at its next fetch step and waits only at the slice's end.
  */
 abstract class ParameterChannel implements AutoCloseable {
   /** What runs after each push: the evaluation turn and the stop check; returns true to stop. */
@@ -34,10 +34,17 @@ abstract class ParameterChannel implements AutoCloseable {
     return background ? new Background(store, afterPush) : new Inline(store, afterPush);
   }
 
-  /** Pushes the accrued gradient synchronously and zeroes it. */
-  protected void pushNow(ParameterVector accrued) {
+  /**
+   * Pushes the accrued gradient synchronously and zeroes it; with {@code fetchInto}, also writes there the
+   * parameters the push left.
+   */
+  protected void pushNow(ParameterVector accrued, float[] fetchInto) {
     accrued.get(0, transfer, 0, transfer.length);
-    store.push(transfer);
+    if (fetchInto != null) {
+      store.pushAndFetch(transfer, fetchInto);
+    } else {
+      store.push(transfer);
+    }
     accrued.fill(0f);
     pushes++;
   }
@@ -52,9 +59,10 @@ abstract class ParameterChannel implements AutoCloseable {
 
   /**
    * At a push step: sends the accrued gradient (zeroing it) and returns true, or leaves it to grow while a
-   * push is in flight and returns false.
+   * push is in flight and returns false. {@code fetchDue}: the next step starts with a fetch, which the push
+   * can then serve from the parameters it reads anyway.
    */
-  abstract boolean offerPush(ParameterVector accrued);
+  abstract boolean offerPush(ParameterVector accrued, boolean fetchDue);
 
   /** At a fetch step: replaces {@code params} with the freshest global parameters at hand. */
   abstract void refresh(ParameterVector params);
@@ -80,14 +88,20 @@ abstract class ParameterChannel implements AutoCloseable {
 
   /** Push and fetch on the compute thread. */
   static final class Inline extends ParameterChannel {
+    private final float[] fetched;
+    /** {@link #fetched} holds the parameters a push returned for the fetch due right after it. */
+    private boolean fetchedByPush;
+
     Inline(ParameterStore store, AfterPush afterPush) {
       super(store, afterPush);
+      this.fetched = new float[store.size()];
     }
 
     @Override
-    boolean offerPush(ParameterVector accrued) {
+    boolean offerPush(ParameterVector accrued, boolean fetchDue) {
       long t0 = System.nanoTime();
-      pushNow(accrued);
+      pushNow(accrued, fetchDue ? fetched : null);
+      fetchedByPush = fetchDue;
       stopRequested |= afterPush.stop();
       waitNanos += System.nanoTime() - t0;
       return true;
@@ -95,13 +109,18 @@ abstract class ParameterChannel implements AutoCloseable {
 
     @Override
     void refresh(ParameterVector params) {
-      fetchNow(params);
+      if (fetchedByPush) {
+        params.set(fetched);
+        fetchedByPush = false;
+      } else {
+        fetchNow(params);
+      }
     }
 
     @Override
     void flush(ParameterVector accrued, boolean anyLeft) {
       if (anyLeft) {
-        offerPush(accrued);
+        offerPush(accrued, false);
       }
     }
   }
@@ -142,9 +161,8 @@ abstract class ParameterChannel implements AutoCloseable {
           }
         }
         try {
-          store.push(outgoing);
+          store.pushAndFetch(outgoing, spare);
           boolean stop = afterPush.stop();
-          store.fetch(spare);
           synchronized (lock) {
             float[] t = fetched;
             fetched = spare;
@@ -173,7 +191,7 @@ abstract class ParameterChannel implements AutoCloseable {
     }
 
     @Override
-    boolean offerPush(ParameterVector accrued) {
+    boolean offerPush(ParameterVector accrued, boolean fetchDue) {
       synchronized (lock) {
         checkFailure();
         if (busy) {
@@ -213,7 +231,7 @@ abstract class ParameterChannel implements AutoCloseable {
         checkFailure();
       }
       if (anyLeft) {
-        pushNow(accrued);
+        pushNow(accrued, null);
       }
       waitNanos += System.nanoTime() - t0;
     }

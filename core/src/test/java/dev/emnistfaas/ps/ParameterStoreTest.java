@@ -81,13 +81,15 @@ class ParameterStoreTest {
       conflicts.add(pool.submit(() -> {
         ParameterStore mine = ParameterStore.open(redis, "emnist", store.job());
         float[] g = new float[SIZE];
+        float[] fetched = new float[SIZE];
         int lost = 0;
         go.await();
         for (int k = 0; k < pushesEach; k++) {
           for (int i = 0; i < SIZE; i += 1) {
             g[i] = gradient(thread, k, i);
           }
-          lost += mine.push(g).conflicts();
+          // Half the pushes also return the parameters: both paths must commit the same exact update.
+          lost += (k % 2 == 0 ? mine.push(g) : mine.pushAndFetch(g, fetched)).conflicts();
         }
         return lost;
       }));
@@ -119,6 +121,28 @@ class ParameterStoreTest {
   }
 
   @Test
+  void pushAndFetchReturnsExactlyWhatTheStoreThenHolds() {
+    ParameterStore store = sgdStore(3);
+    float[] g = new float[SIZE];
+    float[] expected = initial();
+    for (int i = 0; i < SIZE; i++) {
+      g[i] = (i % 7) - 3;
+      expected[i] -= g[i];
+    }
+    float[] returned = new float[SIZE];
+    store.pushAndFetch(g, returned);
+    assertArrayEquals(expected, returned, 0f);
+    float[] fetched = new float[SIZE];
+    store.fetch(fetched);
+    assertArrayEquals(returned, fetched, 0f);
+    assertEquals(3, store.updates());
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> store.pushAndFetch(g, g));
+    assertEquals("pushAndFetch needs separate gradient and output arrays", e.getMessage());
+    assertThrows(IllegalArgumentException.class, () -> store.pushAndFetch(g, new float[3]));
+    assertEquals(3, store.updates());
+  }
+
+  @Test
   void adagradOnTheStoreMatchesTheLocalRule() {
     ParameterStore store = ParameterStore.create(redis, "emnist", newJob(), initial(), 3,
         new UpdateRule(UpdateRule.Kind.ADAGRAD, 0.5f), Duration.ofHours(1));
@@ -129,8 +153,14 @@ class ParameterStoreTest {
       for (int i = 0; i < SIZE; i++) {
         g[i] = (float) Math.sin(i + k) * 0.1f;
       }
-      store.push(g);
-      Adagrad.step(0.5f, local, g, 0, SIZE, acc);
+      Adagrad.step(0.5f, local, 0, g, 0, SIZE, acc);
+      if (k == 1) {
+        float[] returned = new float[SIZE];
+        store.pushAndFetch(g, returned);
+        assertArrayEquals(local, returned, 0f);
+      } else {
+        store.push(g);
+      }
     }
     float[] actual = new float[SIZE];
     store.fetch(actual);
