@@ -4,7 +4,6 @@ import dev.emnistfaas.data.LabeledImages;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
-import java.util.Arrays;
 import org.bytedeco.javacpp.FloatPointer;
 
 /**
@@ -37,6 +36,8 @@ public final class BatchPass {
   private final float[] act;
   private final float[] hs;
   private final float[] mask;
+  /** Whether the last forward pass applied {@link #mask} (dropout); without it the backward pass skips it. */
+  private boolean masked;
   private final float[] zs;
   private final float[] ds;
   private final float[] b1;
@@ -142,14 +143,14 @@ public final class BatchPass {
     a1Native.get(0, act, 0, rows * hid);
     params.get(shape.b1Offset(), b1, 0, hid);
     VectorKernels.addBiasTanh(act, b1, rows, hid);
-    if (dropout > 0f) {
+    masked = dropout > 0f;
+    if (masked) {
       fillDropoutMask(dropout, random);
       multiply(act, mask, hs, rows * hid);
+      hNative.put(0, hs, 0, rows * hid);
     } else {
-      Arrays.fill(mask, 1f);
-      System.arraycopy(act, 0, hs, 0, rows * hid);
+      hNative.put(0, act, 0, rows * hid);
     }
-    hNative.put(0, hs, 0, rows * hid);
     z.setProduct(h, false, params.w2(), false, 0f);
     zNative.get(0, zs, 0, rows * out);
     params.get(shape.b2Offset(), b2, 0, out);
@@ -176,32 +177,18 @@ public final class BatchPass {
   private void softmax(float[] z, float[] bias, int rows, int n) {
     for (int k = 0; k < rows; k++) {
       int base = k * n;
-      float max = Float.NEGATIVE_INFINITY;
+      float max = VectorKernels.addBiasMax(z, base, bias, n);
       int arg = 0;
-      for (int c = 0; c < n; c++) {
-        float v = z[base + c] + bias[c];
-        z[base + c] = v;
-        if (v > max) {
-          max = v;
-          arg = c;
-        }
+      while (arg < n - 1 && z[base + arg] != max) {
+        arg++;
       }
       predicted[k] = arg;
-      for (int c = 0; c < n; c++) {
-        z[base + c] -= max;
-      }
+      VectorKernels.add(z, base, n, -max);
     }
     VectorKernels.exp(z, rows * n);
     for (int k = 0; k < rows; k++) {
       int base = k * n;
-      float sum = 0f;
-      for (int c = 0; c < n; c++) {
-        sum += z[base + c];
-      }
-      float inv = 1f / sum;
-      for (int c = 0; c < n; c++) {
-        z[base + c] *= inv;
-      }
+      VectorKernels.scale(z, base, n, 1f / VectorKernels.sum(z, base, n));
     }
   }
 
@@ -227,32 +214,17 @@ public final class BatchPass {
     int hid = shape.hidden();
     int out = shape.classes();
     float invRows = 1f / rows;
-    Arrays.fill(gb2, 0f);
+    VectorKernels.scaleInto(zs, invRows, ds, rows * out);
     for (int k = 0; k < rows; k++) {
-      int base = k * out;
-      for (int c = 0; c < out; c++) {
-        ds[base + c] = zs[base + c] * invRows;
-      }
-      ds[base + labels[k]] -= invRows;
-      for (int c = 0; c < out; c++) {
-        gb2[c] += ds[base + c];
-      }
+      ds[k * out + labels[k]] -= invRows;
     }
+    VectorKernels.columnSums(ds, rows, out, gb2);
     d2Native.put(0, ds, 0, rows * out);
     grad.put(shape.b2Offset(), gb2, 0, out);
     grad.w2().setProduct(h, true, d2, false, 0f);
     dh.setProduct(d2, false, params.w2(), true, 0f);
     dhNative.get(0, ds, 0, rows * hid);
-    Arrays.fill(gb1, 0f);
-    for (int k = 0; k < rows; k++) {
-      int base = k * hid;
-      for (int j = 0; j < hid; j++) {
-        float t = act[base + j];
-        float d = ds[base + j] * mask[base + j] * (1f - t * t);
-        ds[base + j] = d;
-        gb1[j] += d;
-      }
-    }
+    VectorKernels.tanhBackward(ds, act, masked ? mask : null, gb1, rows, hid);
     d1Native.put(0, ds, 0, rows * hid);
     grad.put(shape.b1Offset(), gb1, 0, hid);
     grad.w1().setProduct(x, true, d1, false, 0f);

@@ -1,5 +1,6 @@
 package dev.emnistfaas.nn;
 
+import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
@@ -28,6 +29,122 @@ final class VectorKernels {
       }
       for (; j < cols; j++) {
         v[base + j] = FastTanh.tanh(v[base + j] + bias[j]);
+      }
+    }
+  }
+
+  /** {@code v[from+j] += bias[j]} for j in 0..n; returns the largest of the new values. */
+  static float addBiasMax(float[] v, int from, float[] bias, int n) {
+    int bound = F.loopBound(n);
+    FloatVector maxes = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+    int j = 0;
+    for (; j < bound; j += F.length()) {
+      FloatVector x = FloatVector.fromArray(F, v, from + j).add(FloatVector.fromArray(F, bias, j));
+      x.intoArray(v, from + j);
+      maxes = maxes.max(x);
+    }
+    float max = maxes.reduceLanes(VectorOperators.MAX);
+    for (; j < n; j++) {
+      float x = v[from + j] + bias[j];
+      v[from + j] = x;
+      max = Math.max(max, x);
+    }
+    return max;
+  }
+
+  /** {@code v[from..from+n) += c}. */
+  static void add(float[] v, int from, int n, float c) {
+    int bound = F.loopBound(n);
+    int j = 0;
+    for (; j < bound; j += F.length()) {
+      FloatVector.fromArray(F, v, from + j).add(c).intoArray(v, from + j);
+    }
+    for (; j < n; j++) {
+      v[from + j] += c;
+    }
+  }
+
+  /** {@code v[from..from+n) *= c}. */
+  static void scale(float[] v, int from, int n, float c) {
+    int bound = F.loopBound(n);
+    int j = 0;
+    for (; j < bound; j += F.length()) {
+      FloatVector.fromArray(F, v, from + j).mul(c).intoArray(v, from + j);
+    }
+    for (; j < n; j++) {
+      v[from + j] *= c;
+    }
+  }
+
+  /** {@code out[i] = v[i]·c} for i in 0..n. */
+  static void scaleInto(float[] v, float c, float[] out, int n) {
+    int bound = F.loopBound(n);
+    int i = 0;
+    for (; i < bound; i += F.length()) {
+      FloatVector.fromArray(F, v, i).mul(c).intoArray(out, i);
+    }
+    for (; i < n; i++) {
+      out[i] = v[i] * c;
+    }
+  }
+
+  /** {@code sums[j]} ← the sum over rows k of {@code m[k][j]}, adding rows in order. */
+  static void columnSums(float[] m, int rows, int cols, float[] sums) {
+    Arrays.fill(sums, 0, cols, 0f);
+    int bound = F.loopBound(cols);
+    for (int k = 0; k < rows; k++) {
+      int base = k * cols;
+      int j = 0;
+      for (; j < bound; j += F.length()) {
+        FloatVector.fromArray(F, sums, j).add(FloatVector.fromArray(F, m, base + j)).intoArray(sums, j);
+      }
+      for (; j < cols; j++) {
+        sums[j] += m[base + j];
+      }
+    }
+  }
+
+  /** The sum of {@code v[from..from+n)}. */
+  static float sum(float[] v, int from, int n) {
+    int bound = F.loopBound(n);
+    FloatVector sums = FloatVector.zero(F);
+    int j = 0;
+    for (; j < bound; j += F.length()) {
+      sums = sums.add(FloatVector.fromArray(F, v, from + j));
+    }
+    float sum = sums.reduceLanes(VectorOperators.ADD);
+    for (; j < n; j++) {
+      sum += v[from + j];
+    }
+    return sum;
+  }
+
+  /**
+   * Back through tanh (and the dropout mask, when given): {@code d[k][j] ← d[k][j]·mask[k][j]·(1 − t[k][j]²)}
+   * where t is the layer's tanh output, and {@code biasGrad[j]} ← the sum of the new d over rows.
+   */
+  static void tanhBackward(float[] d, float[] t, float[] mask, float[] biasGrad, int rows, int cols) {
+    Arrays.fill(biasGrad, 0, cols, 0f);
+    int bound = F.loopBound(cols);
+    for (int k = 0; k < rows; k++) {
+      int base = k * cols;
+      int j = 0;
+      for (; j < bound; j += F.length()) {
+        FloatVector tv = FloatVector.fromArray(F, t, base + j);
+        FloatVector dv = FloatVector.fromArray(F, d, base + j);
+        if (mask != null) {
+          dv = dv.mul(FloatVector.fromArray(F, mask, base + j));
+        }
+        dv = dv.mul(tv.mul(tv).neg().add(1f));
+        dv.intoArray(d, base + j);
+        FloatVector.fromArray(F, biasGrad, j).add(dv).intoArray(biasGrad, j);
+      }
+      for (; j < cols; j++) {
+        float tj = t[base + j];
+        float dj = mask != null ? d[base + j] * mask[base + j] : d[base + j];
+        dj *= 1f - tj * tj;
+        d[base + j] = dj;
+        biasGrad[j] += dj;
       }
     }
   }
