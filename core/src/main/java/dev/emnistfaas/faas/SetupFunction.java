@@ -55,8 +55,8 @@ public final class SetupFunction {
   }
 
   private IResponse status(String job) {
-    runtime.jobs().recoverStalled(job, (j, w, s) -> TrainFunction.invoke(runtime, j, w, s));
-    return JsonResponse.of(200, runtime.jobs().status(job));
+    return JsonResponse.of(200,
+        runtime.jobs().recoverAndReport(job, (j, w, s) -> TrainFunction.invoke(runtime, j, w, s)));
   }
 
   /** A finished async call of emnist-train: queue the slice again if the platform dropped it. */

@@ -19,6 +19,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Locale;
 import java.util.UUID;
 
@@ -109,18 +110,42 @@ public final class DownpourJobs {
    * were re-invoked.
    */
   public int recoverStalled(String job, SliceInvoker invoker) {
-    TrainingConfig config = configOf(jobs, job);
+    return recoverStalled(job, Records.read(jobs, job), invoker);
+  }
+
+  /**
+   * What a status request does: re-invokes stalled workers (see {@link #recoverStalled}) and reports the status
+   * (see {@link #status}), reading the job's records once for both.
+   */
+  public ObjectNode recoverAndReport(String job, SliceInvoker invoker) {
+    Records records = Records.read(jobs, job);
+    recoverStalled(job, records, invoker);
+    return status(job, records);
+  }
+
+  /** A job's config, creation time and worker records, read once for one request. */
+  private record Records(TrainingConfig config, long created, List<Map<String, String>> workers) {
+    static Records read(JobStore jobs, String job) {
+      TrainingConfig config = configOf(jobs, job);
+      List<Map<String, String>> workers = new ArrayList<>(config.workers());
+      for (int w = 0; w < config.workers(); w++) {
+        workers.add(jobs.worker(job, w));
+      }
+      return new Records(config, jobs.createdMillis(job), workers);
+    }
+  }
+
+  private int recoverStalled(String job, Records records, SliceInvoker invoker) {
     long now = System.currentTimeMillis();
-    Duration quiet = stallThreshold(config);
-    long created = jobs.createdMillis(job);
+    Duration quiet = stallThreshold(records.config());
     int recovered = 0;
-    for (int w = 0; w < config.workers(); w++) {
-      var fields = jobs.worker(job, w);
+    for (int w = 0; w < records.config().workers(); w++) {
+      var fields = records.workers().get(w);
       WorkerPosition pos = fields.isEmpty() ? null : WorkerPosition.fromMap(fields);
       if ((pos != null && pos.done()) || jobs.leaseHeld(job, w)) {
         continue;
       }
-      long lastActivity = pos == null ? created : Math.max(pos.sliceEndMillis(), pos.sliceStartMillis());
+      long lastActivity = pos == null ? records.created() : Math.max(pos.sliceEndMillis(), pos.sliceStartMillis());
       int next = pos == null ? 1 : pos.slices() + 1;
       if (now - lastActivity > quiet.toMillis() && jobs.claimOnce(job, "recover:" + w + ":" + next, quiet)) {
         jobs.count(job, "recovered", 1);
@@ -150,16 +175,20 @@ public final class DownpourJobs {
 
   /** The job's status as JSON: per-worker figures, evaluations, whether it is done and how long it took. */
   public ObjectNode status(String job) {
-    TrainingConfig config = configOf(jobs, job);
+    return status(job, Records.read(jobs, job));
+  }
+
+  private ObjectNode status(String job, Records records) {
+    TrainingConfig config = records.config();
     ObjectNode out = JSON.createObjectNode();
     out.put("job", job);
     out.set("config", JSON.valueToTree(config));
-    long created = jobs.createdMillis(job);
+    long created = records.created();
     ArrayNode workers = out.putArray("workers");
     int done = 0;
     int slices = 0;
     for (int w = 0; w < config.workers(); w++) {
-      var fields = jobs.worker(job, w);
+      var fields = records.workers().get(w);
       ObjectNode n = workers.addObject().put("worker", w);
       if (fields.isEmpty()) {
         n.put("state", "pending");
