@@ -43,22 +43,31 @@ final class BenchCommand implements Callable<Integer> {
   @Option(names = "--skip-local", description = "skip the Downpour runs through the local gateway")
   boolean skipLocal;
 
+  /** Rounds of the step comparison: slow spells on these machines last seconds, so a side needs several chances. */
+  private static final int STEP_ROUNDS = 4;
+
   @Override
   public Integer call() {
     ReferenceScripts numpy = new ReferenceScripts(reference);
     Blas.useThreads(1);
     OptimizerSetting sgd = new OptimizerSetting(OptimizerSetting.Kind.SGD, 0.1, 0);
     System.out.println("== one training step, H=100, 47 classes, one BLAS thread; Java and numpy alternate "
-        + "twice and each keeps its best, so a noisy moment on this shared machine hurts neither side alone");
-    System.out.println("batch   java samples/s   numpy samples/s   java/numpy");
+        + STEP_ROUNDS + " times and each keeps its best, so a noisy spell on this shared machine hurts neither side "
+        + "alone");
+    System.out.println("(java: a training step as the trainer runs it, converting a new batch from bytes each step; "
+        + "java resident: the work numpy_step.py times, one float batch reused)");
+    System.out.println("batch   java samples/s   java resident   numpy samples/s   java/numpy   resident/numpy");
     for (int batch : new int[] {32, 128}) {
       double java = 0;
+      double resident = 0;
       double np = 0;
-      for (int round = 0; round < 2; round++) {
-        java = Math.max(java, batch / StepTiming.secondsPerStep(batch, 100, 47, 0f, 3000, sgd));
+      for (int round = 0; round < STEP_ROUNDS; round++) {
+        java = Math.max(java, batch / StepTiming.secondsPerStep(batch, 100, 47, 0f, 3000, sgd, true));
+        resident = Math.max(resident, batch / StepTiming.secondsPerStep(batch, 100, 47, 0f, 3000, sgd, false));
         np = Math.max(np, numpy.stepSamplesPerSecond(batch, 100));
       }
-      System.out.printf("%5d   %14.0f   %15.0f   %10.2f%n", batch, java, np, java / np);
+      System.out.printf("%5d   %14.0f   %13.0f   %15.0f   %10.2f   %14.2f%n", batch, java, resident, np, java / np,
+          resident / np);
     }
 
     TrainingConfig defaults = TrainingConfig.defaults(data);
