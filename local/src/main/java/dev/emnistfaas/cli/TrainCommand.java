@@ -48,7 +48,7 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = "--max-epochs", description = "epoch limit per worker (default 30)")
   Integer maxEpochs;
 
-  @Option(names = "--lr", description = "learning rate (default 0.2)")
+  @Option(names = "--lr", description = "learning rate of the store's update rule (default 0.05, Adagrad)")
   Double learningRate;
 
   @Option(names = "--hidden", description = "hidden units (default 100)")
