@@ -11,7 +11,8 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * Images with their labels, pixels kept as bytes (one per pixel, 0..255) in EMNIST's stored layout:
  * image {@code i} occupies {@code pixels[i*784 .. i*784+783]}, row-major over the transposed character.
- * Training uses this layout throughout; {@link #upright} gives the character as a person reads it.
+ * The network reads them in its own {@link InputOrder} ({@link #copyScaled}); {@link #upright} gives the
+ * character as a person reads it.
  */
 public final class LabeledImages {
   public static final int SIDE = 28;
@@ -65,30 +66,78 @@ public final class LabeledImages {
   }
 
   /**
-   * Writes images {@code indices[from..from+count)} as floats in [0, 1], row after row, into {@code out}
-   * (native byte order, from byte 0): the per-batch conversion from bytes that keeps the data set itself at one
-   * byte per pixel. {@code out} is typically the off-heap input matrix itself, so there is no second copy.
+   * Writes images {@code indices[from..from+count)} as floats in [0, 1] into {@code out} (native byte order,
+   * from byte 0), 784 per image in the network's {@link InputOrder}: the per-batch conversion from bytes that
+   * keeps the data set itself at one byte per pixel. {@code out} is typically the off-heap input matrix itself,
+   * so there is no second copy.
+   *
+   * <p>Returns how many leading inputs may be non-zero: {@link InputOrder#INNER} when every ring pixel of these
+   * images is blank, and then the ring's inputs in {@code out} are left as they were (a pass reads only the
+   * first {@code INNER}); otherwise {@link #PIXELS}, with every input written.
    */
-  public void copyScaled(int[] indices, int from, int count, ByteBuffer out) {
-    int bound = BYTES.loopBound(PIXELS);
+  public int copyScaled(int[] indices, int from, int count, ByteBuffer out) {
+    if (out.order() != ByteOrder.nativeOrder()) {
+      throw new IllegalArgumentException("the output buffer must be in native byte order");
+    }
+    int lanes = BYTES.length();
+    ByteVector ringRows = ByteVector.zero(BYTES);
+    int ringColumns = 0;
     for (int k = 0; k < count; k++) {
       int src = indices[from + k] * PIXELS;
       int dst = k * PIXELS * Float.BYTES;
-      int p = 0;
-      for (; p < bound; p += BYTES.length()) {
-        ByteVector.fromArray(BYTES, pixels, src + p)
-            .convertShape(VectorOperators.B2I, INTS, 0)
-            .lanewise(VectorOperators.AND, 0xff)
-            .convertShape(VectorOperators.I2F, FLOATS, 0)
-            .reinterpretAsFloats()
-            .mul(1f / 255f)
-            .intoByteBuffer(out, dst + p * Float.BYTES, ByteOrder.nativeOrder());
+      for (int p = 0; p < SIDE; p += lanes) {
+        int at = Math.min(p, SIDE - lanes);
+        ringRows = ringRows.or(ByteVector.fromArray(BYTES, pixels, src + at))
+            .or(ByteVector.fromArray(BYTES, pixels, src + PIXELS - SIDE + at));
       }
-      for (; p < PIXELS; p++) {
-        out.putFloat(dst + p * Float.BYTES, (pixels[src + p] & 0xff) * (1f / 255f));
+      for (int r = 1; r < SIDE - 1; r++) {
+        int row = src + r * SIDE;
+        ringColumns |= pixels[row] | pixels[row + SIDE - 1];
+        convertRun(row + 1, INNER_SIDE, out, dst + (r - 1) * INNER_SIDE * Float.BYTES);
       }
     }
+    if ((ringColumns | ringRows.reduceLanes(VectorOperators.OR)) == 0) {
+      return InputOrder.INNER;
+    }
+    for (int k = 0; k < count; k++) {
+      int src = indices[from + k] * PIXELS;
+      int dst = k * PIXELS * Float.BYTES;
+      // The ring's first and last rows are runs in the stored layout; its columns are not.
+      convertRun(src, SIDE, out, dst + InputOrder.INNER * Float.BYTES);
+      convertRun(src + PIXELS - SIDE, SIDE, out, dst + (InputOrder.INNER + SIDE) * Float.BYTES);
+      int left = dst + (InputOrder.INNER + 2 * SIDE) * Float.BYTES;
+      int right = left + INNER_SIDE * Float.BYTES;
+      for (int r = 1; r < SIDE - 1; r++) {
+        out.putFloat(left + (r - 1) * Float.BYTES, (pixels[src + r * SIDE] & 0xff) * (1f / 255f));
+        out.putFloat(right + (r - 1) * Float.BYTES, (pixels[src + r * SIDE + SIDE - 1] & 0xff) * (1f / 255f));
+      }
+    }
+    return PIXELS;
   }
+
+  /**
+   * Converts the {@code length} (at least one vector's) pixels from {@code pixels[src]} to floats at byte
+   * {@code dst} of out. Where the length is not a whole number of vectors, the last vector overlaps the one
+   * before it and writes the same values again.
+   */
+  private void convertRun(int src, int length, ByteBuffer out, int dst) {
+    for (int p = 0; p < length; p += BYTES.length()) {
+      int at = Math.min(p, length - BYTES.length());
+      convert(src + at, out, dst + at * Float.BYTES);
+    }
+  }
+
+  private void convert(int src, ByteBuffer out, int dst) {
+    ByteVector.fromArray(BYTES, pixels, src)
+        .convertShape(VectorOperators.B2I, INTS, 0)
+        .lanewise(VectorOperators.AND, 0xff)
+        .convertShape(VectorOperators.I2F, FLOATS, 0)
+        .reinterpretAsFloats()
+        .mul(1f / 255f)
+        .intoByteBuffer(out, dst, ByteOrder.nativeOrder());
+  }
+
+  private static final int INNER_SIDE = SIDE - 2;
 
   // One lane per pixel: as many bytes as the preferred float vector has floats (16 with AVX-512). Measured
   // 4x faster than a scalar loop, which C2 does not vectorise (byte-to-float conversion).

@@ -1,5 +1,6 @@
 package dev.emnistfaas.nn;
 
+import dev.emnistfaas.data.InputOrder;
 import dev.emnistfaas.data.LabeledImages;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -13,6 +14,9 @@ import org.bytedeco.javacpp.FloatPointer;
  * views of the flat parameter and gradient vectors, read and written in place. The element-wise work between them (bias, tanh, dropout, softmax, deltas) is
  * a few thousand floats per batch, too small for ND4J's per-operation overhead to pay off (measured: ~10 µs an
  * op), so it runs in plain Java loops on heap copies moved in bulk.
+ *
+ * <p>The two products with the input (x·W1 and xᵀ·d1) stop at the last input that can be non-zero in the
+ * loaded batch: {@link InputOrder} puts the ring of pixels that EMNIST leaves blank last.
  */
 public final class BatchPass {
   private final NetworkShape shape;
@@ -32,6 +36,10 @@ public final class BatchPass {
   private final FloatBuffer d2Native;
   private final FloatBuffer dhNative;
   private final FloatBuffer d1Native;
+  /** How many leading inputs of the loaded batch may be non-zero; the rest are zero in every row. */
+  private int inked;
+  /** Zeros for the W1 gradient rows of inputs past {@link #inked}. */
+  private final float[] blankRows;
 
   private final float[] act;
   private final float[] hs;
@@ -73,6 +81,8 @@ public final class BatchPass {
     d2Native = ParameterVector.nativeFloats(d2.array());
     dhNative = ParameterVector.nativeFloats(dh.array());
     d1Native = ParameterVector.nativeFloats(d1.array());
+    inked = in;
+    blankRows = new float[Math.max(0, in - InputOrder.INNER) * hid];
     act = new float[rows * hid];
     hs = new float[rows * hid];
     mask = new float[rows * hid];
@@ -91,9 +101,17 @@ public final class BatchPass {
     return rows;
   }
 
+  /**
+   * How many leading inputs the products with the input use for the loaded batch: {@link InputOrder#INNER}
+   * when its ring is blank, otherwise all of them.
+   */
+  public int inputsUsed() {
+    return inked;
+  }
+
   /** Loads images {@code indices[from .. from+rows)} as the next batch. */
   public void load(LabeledImages images, int[] indices, int from) {
-    images.copyScaled(indices, from, rows, xNative);
+    inked = images.copyScaled(indices, from, rows, xNative);
     for (int k = 0; k < rows; k++) {
       labels[k] = images.label(indices[from + k]);
     }
@@ -139,7 +157,7 @@ public final class BatchPass {
   private double forward(ParameterVector params, float dropout, SplitMix64 random) {
     int hid = shape.hidden();
     int out = shape.classes();
-    a1.setProduct(x, false, params.w1(), false, 0f);
+    a1.setProductOverLeading(inked, x, params.w1());
     a1Native.get(0, act, 0, rows * hid);
     params.get(shape.b1Offset(), b1, 0, hid);
     VectorKernels.addBiasTanh(act, b1, rows, hid);
@@ -227,6 +245,7 @@ public final class BatchPass {
     VectorKernels.tanhBackward(ds, act, masked ? mask : null, gb1, rows, hid);
     d1Native.put(0, ds, 0, rows * hid);
     grad.put(shape.b1Offset(), gb1, 0, hid);
-    grad.w1().setProduct(x, true, d1, false, 0f);
+    grad.w1().setLeadingRowsToTransposedProduct(inked, x, d1);
+    grad.put(shape.w1Offset() + inked * hid, blankRows, 0, (shape.inputs() - inked) * hid);
   }
 }

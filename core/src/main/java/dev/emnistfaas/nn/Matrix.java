@@ -74,4 +74,30 @@ public final class Matrix {
     cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
         m, n, k, 1f, a.pointer, a.cols, b.pointer, b.cols, beta, pointer, cols);
   }
+
+  /**
+   * this ← a[:, 0..depth)·b[0..depth, :]: the product over only the first {@code depth} columns of a and rows
+   * of b, for when the rest of a's columns are zero.
+   */
+  public void setProductOverLeading(int depth, Matrix a, Matrix b) {
+    if (a.cols != b.rows || a.rows != rows || b.cols != cols || depth < 1 || depth > a.cols) {
+      throw new IllegalArgumentException(String.format("product over %d of %dx%d · %dx%d into %dx%d",
+          depth, a.rows, a.cols, b.rows, b.cols, rows, cols));
+    }
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, cols, depth, 1f, a.pointer, a.cols, b.pointer,
+        b.cols, 0f, pointer, cols);
+  }
+
+  /**
+   * this[0..depth, :] ← a[:, 0..depth)ᵀ·b, leaving this's other rows as they are: the rows of aᵀ·b that
+   * are not zero when a's columns from {@code depth} on are.
+   */
+  public void setLeadingRowsToTransposedProduct(int depth, Matrix a, Matrix b) {
+    if (a.rows != b.rows || a.cols != rows || b.cols != cols || depth < 1 || depth > a.cols) {
+      throw new IllegalArgumentException(String.format("leading %d rows of T%dx%d · %dx%d into %dx%d",
+          depth, a.rows, a.cols, b.rows, b.cols, rows, cols));
+    }
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, depth, cols, a.rows, 1f, a.pointer, a.cols, b.pointer,
+        b.cols, 0f, pointer, cols);
+  }
 }

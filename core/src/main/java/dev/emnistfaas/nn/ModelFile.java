@@ -12,14 +12,18 @@ import java.nio.file.StandardCopyOption;
  * A trained network on disk ({@code model.bin}), little-endian throughout:
  *
  * <pre>
- *   8 bytes   magic "EMNIST01"
+ *   8 bytes   magic "EMNIST02"
  *   int32     inputs (784), hidden H, classes C
  *   C x int32 the character code of each label (-1 where the mapping has no such label)
- *   N x float32  the flat parameter vector: W1 (inputs x H, row-major), b1 (H), W2 (H x C), b2 (C)
+ *   N x float32  the flat parameter vector: W1 (inputs x H, row-major, one row per input in
+ *                {@link dev.emnistfaas.data.InputOrder}), b1 (H), W2 (H x C), b2 (C)
  * </pre>
+ *
+ * <p>Version 01 files held W1's rows in the stored pixel order; they are refused rather than misread.
  */
 public record ModelFile(NetworkShape shape, int[] charCodes, float[] parameters) {
-  private static final byte[] MAGIC = "EMNIST01".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+  private static final byte[] MAGIC = "EMNIST02".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+  private static final byte[] VERSION_01 = "EMNIST01".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
 
   public ModelFile {
     if (charCodes.length != shape.classes() || parameters.length != shape.size()) {
@@ -53,8 +57,12 @@ public record ModelFile(NetworkShape shape, int[] charCodes, float[] parameters)
       throw new IOException(file + ": not an emnist-faas model (shorter than its header)");
     }
     b.get(magic);
+    if (java.util.Arrays.equals(magic, VERSION_01)) {
+      throw new IOException(file + ": an EMNIST01 model, whose first-layer rows are in an input order this "
+          + "version no longer uses; train it again");
+    }
     if (!java.util.Arrays.equals(magic, MAGIC)) {
-      throw new IOException(file + ": not an emnist-faas model (no EMNIST01 header)");
+      throw new IOException(file + ": not an emnist-faas model (no EMNIST02 header)");
     }
     NetworkShape shape = new NetworkShape(b.getInt(), b.getInt(), b.getInt());
     long expected = 4L * shape.classes() + 4L * shape.size();

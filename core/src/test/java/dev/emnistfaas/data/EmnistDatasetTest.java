@@ -124,21 +124,80 @@ class EmnistDatasetTest {
   }
 
   @Test
-  void copyScaledMapsBytesToUnitInterval() {
+  void copyScaledMapsBytesToUnitIntervalInInputOrderAndSkipsABlankRing() {
     LabeledImages train = RealData.dataset().train();
     java.nio.ByteBuffer bytes = java.nio.ByteBuffer.allocateDirect(2 * LabeledImages.PIXELS * 4)
         .order(java.nio.ByteOrder.nativeOrder());
-    train.copyScaled(new int[] {7, 3, 9}, 1, 2, bytes);
+    for (int q = 0; q < 2 * LabeledImages.PIXELS; q++) {
+      bytes.putFloat(q * 4, -1f);
+    }
+    assertEquals(InputOrder.INNER, train.copyScaled(new int[] {7, 3, 9}, 1, 2, bytes));
     float[] out = new float[2 * LabeledImages.PIXELS];
     bytes.asFloatBuffer().get(out);
     int nonZero = 0;
-    for (int p = 0; p < LabeledImages.PIXELS; p++) {
-      float a = train.pixel(3, p) / 255f;
-      float b = train.pixel(9, p) / 255f;
-      assertEquals(a, out[p], Math.ulp(a), "pixel " + p);
-      assertEquals(b, out[LabeledImages.PIXELS + p], Math.ulp(b), "pixel " + p);
+    for (int i = 0; i < InputOrder.INNER; i++) {
+      float a = train.pixel(3, InputOrder.storedIndex(i)) / 255f;
+      float b = train.pixel(9, InputOrder.storedIndex(i)) / 255f;
+      assertEquals(a, out[i], Math.ulp(a), "input " + i);
+      assertEquals(b, out[LabeledImages.PIXELS + i], Math.ulp(b), "input " + i);
       nonZero += a > 0 ? 1 : 0;
     }
     assertTrue(nonZero > 50, "image 3 has only " + nonZero + " lit pixels");
+    for (int i = InputOrder.INNER; i < LabeledImages.PIXELS; i++) {
+      assertEquals(0, train.pixel(3, InputOrder.storedIndex(i)), "ring pixel " + i + " of image 3");
+      assertEquals(-1f, out[i], "a blank ring is not written");
+    }
+  }
+
+  @Test
+  void inkOnTheRingOfOneImageWritesEveryImagesRing() {
+    byte[] px = new byte[2 * LabeledImages.PIXELS];
+    for (int p = 0; p < px.length; p++) {
+      px[p] = (byte) (p * 7 % 13 == 0 ? 0 : p * 31);
+    }
+    int[] ringPixels = {0, 27, 28, 55, 13 * 28, 13 * 28 + 27, 756, 783};
+    LabeledImages blank = new LabeledImages(blankRing(px.clone()), new byte[2], LabelMapping.of(new int[] {'a'}));
+    for (int stored : ringPixels) {
+      byte[] inked = blankRing(px.clone());
+      inked[LabeledImages.PIXELS + stored] = (byte) 200;
+      LabeledImages images = new LabeledImages(inked, new byte[2], LabelMapping.of(new int[] {'a'}));
+      java.nio.ByteBuffer bytes = java.nio.ByteBuffer.allocateDirect(2 * LabeledImages.PIXELS * 4)
+          .order(java.nio.ByteOrder.nativeOrder());
+      assertEquals(LabeledImages.PIXELS, images.copyScaled(new int[] {0, 1}, 0, 2, bytes), "ink at " + stored);
+      assertEquals(InputOrder.INNER, blank.copyScaled(new int[] {0, 1}, 0, 2, bytes));
+      for (int k = 0; k < 2; k++) {
+        for (int i = 0; i < LabeledImages.PIXELS; i++) {
+          float want = images.pixel(k, InputOrder.storedIndex(i)) / 255f;
+          assertEquals(want, bytes.getFloat((k * LabeledImages.PIXELS + i) * 4), Math.ulp(want),
+              "image " + k + " input " + i + " with ink at " + stored);
+        }
+      }
+    }
+  }
+
+  private static byte[] blankRing(byte[] px) {
+    for (int k = 0; k < px.length / LabeledImages.PIXELS; k++) {
+      for (int i = InputOrder.INNER; i < LabeledImages.PIXELS; i++) {
+        px[k * LabeledImages.PIXELS + InputOrder.storedIndex(i)] = 0;
+      }
+    }
+    return px;
+  }
+
+  @Test
+  void inputOrderIsAPermutationWithTheInnerSquareFirst() {
+    Set<Integer> seen = new HashSet<>();
+    for (int i = 0; i < LabeledImages.PIXELS; i++) {
+      int stored = InputOrder.storedIndex(i);
+      int r = stored / LabeledImages.SIDE;
+      int c = stored % LabeledImages.SIDE;
+      boolean onRing = r == 0 || c == 0 || r == LabeledImages.SIDE - 1 || c == LabeledImages.SIDE - 1;
+      assertEquals(i >= InputOrder.INNER, onRing, "input " + i + " is stored pixel (" + r + ", " + c + ")");
+      assertTrue(seen.add(stored), "stored pixel " + stored + " twice");
+    }
+    assertEquals(LabeledImages.PIXELS, seen.size());
+    assertEquals(1 * 28 + 1, InputOrder.storedIndex(0));
+    assertEquals(1 * 28 + 2, InputOrder.storedIndex(1));
+    assertEquals(2 * 28 + 1, InputOrder.storedIndex(26));
   }
 }

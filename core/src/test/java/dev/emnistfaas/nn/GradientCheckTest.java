@@ -3,6 +3,8 @@ package dev.emnistfaas.nn;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.emnistfaas.RealData;
+import dev.emnistfaas.data.InputOrder;
 import dev.emnistfaas.data.LabelMapping;
 import dev.emnistfaas.data.LabeledImages;
 import java.util.SplittableRandom;
@@ -97,16 +99,127 @@ class GradientCheckTest {
       sum += grad.get(SHAPE.b2Offset() + c);
     }
     assertEquals(0, sum, 1e-6);
-    for (int p = 0; p < 784; p++) {
+    int zeroRows = 0;
+    for (int i = 0; i < 784; i++) {
       boolean allZero = true;
       for (int k = 0; k < ROWS; k++) {
-        allZero &= images.pixel(k, p) == 0;
+        allZero &= images.pixel(k, InputOrder.storedIndex(i)) == 0;
       }
       if (allZero) {
+        zeroRows++;
         for (int j = 0; j < SHAPE.hidden(); j++) {
-          assertEquals(0f, grad.get(p * SHAPE.hidden() + j), 0f);
+          assertEquals(0f, grad.get(i * SHAPE.hidden() + j), 0f);
         }
       }
+    }
+    assertTrue(zeroRows > 0, "no pixel is blank in all images");
+  }
+
+  @Test
+  void batchWithABlankRingGivesTheGradientOfThePlainNetwork() {
+    NetworkShape shape = new NetworkShape(784, 16, 47);
+    LabeledImages real = RealData.dataset().train();
+    int[] order = new int[ROWS];
+    for (int i = 0, k = 0; k < ROWS; i++) {
+      if (ringIsBlank(real, i)) {
+        order[k++] = i;
+      }
+    }
+    ParameterVector params = ParameterVector.initial(shape, 8);
+    ParameterVector grad = ParameterVector.zeros(shape);
+    BatchPass pass = new BatchPass(shape, ROWS);
+    // A batch with ink everywhere first, so the input buffer's ring holds stale non-zero values, and a
+    // gradient vector full of garbage: neither may leak into the result.
+    LabeledImages inked = randomImages(ROWS, 47, 13);
+    pass.load(inked, new int[] {0, 1, 2, 3, 4, 5}, 0);
+    grad.fill(7f);
+    pass.load(real, order, 0);
+    assertEquals(InputOrder.INNER, pass.inputsUsed());
+    pass.train(params, grad, 0f, new SplitMix64(1));
+    assertMatchesPlainNetwork(shape, real, order, params, grad);
+    for (int i = InputOrder.INNER * shape.hidden(); i < 784 * shape.hidden(); i++) {
+      assertEquals(0f, grad.get(i), 0f, "W1 gradient entry " + i + " of a ring input");
+    }
+  }
+
+  @Test
+  void batchWithInkOnTheRingGivesTheGradientOfThePlainNetwork() {
+    NetworkShape shape = new NetworkShape(784, 16, 47);
+    LabeledImages inked = randomImages(ROWS, 47, 14);
+    int[] order = {5, 4, 3, 2, 1, 0};
+    ParameterVector params = ParameterVector.initial(shape, 9);
+    ParameterVector grad = ParameterVector.zeros(shape);
+    BatchPass pass = new BatchPass(shape, ROWS);
+    pass.load(RealData.dataset().train(), new int[] {0, 1, 2, 3, 4, 5}, 0);
+    pass.load(inked, order, 0);
+    assertEquals(784, pass.inputsUsed());
+    pass.train(params, grad, 0f, new SplitMix64(1));
+    assertMatchesPlainNetwork(shape, inked, order, params, grad);
+  }
+
+  private static boolean ringIsBlank(LabeledImages images, int i) {
+    for (int input = InputOrder.INNER; input < 784; input++) {
+      if (images.pixel(i, InputOrder.storedIndex(input)) != 0) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * The gradient of the mean cross-entropy of 784-H-C (tanh, softmax) computed in doubles, straight from the
+   * definition, input i being stored pixel {@link InputOrder#storedIndex}(i), against {@code grad}.
+   */
+  private static void assertMatchesPlainNetwork(NetworkShape shape, LabeledImages images, int[] order,
+      ParameterVector params, ParameterVector grad) {
+    int in = shape.inputs();
+    int hid = shape.hidden();
+    int out = shape.classes();
+    float[] w = params.toArray();
+    double[] want = new double[shape.size()];
+    for (int k = 0; k < order.length; k++) {
+      double[] x = new double[in];
+      for (int i = 0; i < in; i++) {
+        x[i] = images.pixel(order[k], InputOrder.storedIndex(i)) / 255.0;
+      }
+      double[] h = new double[hid];
+      for (int j = 0; j < hid; j++) {
+        double a = w[shape.b1Offset() + j];
+        for (int i = 0; i < in; i++) {
+          a += x[i] * w[shape.w1Offset() + i * hid + j];
+        }
+        h[j] = Math.tanh(a);
+      }
+      double[] p = new double[out];
+      double sum = 0;
+      for (int c = 0; c < out; c++) {
+        double z = w[shape.b2Offset() + c];
+        for (int j = 0; j < hid; j++) {
+          z += h[j] * w[shape.w2Offset() + j * out + c];
+        }
+        p[c] = Math.exp(z);
+        sum += p[c];
+      }
+      double[] d2 = new double[out];
+      for (int c = 0; c < out; c++) {
+        d2[c] = (p[c] / sum - (c == images.label(order[k]) ? 1 : 0)) / order.length;
+        want[shape.b2Offset() + c] += d2[c];
+      }
+      for (int j = 0; j < hid; j++) {
+        double dh = 0;
+        for (int c = 0; c < out; c++) {
+          want[shape.w2Offset() + j * out + c] += h[j] * d2[c];
+          dh += d2[c] * w[shape.w2Offset() + j * out + c];
+        }
+        double d1 = dh * (1 - h[j] * h[j]);
+        want[shape.b1Offset() + j] += d1;
+        for (int i = 0; i < in; i++) {
+          want[shape.w1Offset() + i * hid + j] += x[i] * d1;
+        }
+      }
+    }
+    for (int i = 0; i < shape.size(); i++) {
+      assertEquals(want[i], grad.get(i), 1e-5 + 1e-3 * Math.abs(want[i]), "gradient entry " + i);
     }
   }
 }

@@ -92,4 +92,29 @@ class ParameterVectorTest {
     aTb.setProduct(a, true, b, false, 1f);
     assertEquals(2 * (1 * 9 + 4 * 12), aTb.array().getFloat(0, 2), 0f);
   }
+
+  @Test
+  void productsOverLeadingInputsIgnoreTheRest() {
+    Matrix a = Matrix.zeros(2, 3);
+    Matrix b = Matrix.zeros(3, 2);
+    for (int r = 0; r < 2; r++) {
+      for (int c = 0; c < 3; c++) {
+        a.array().putScalar(new long[] {r, c}, 1 + r * 3 + c);
+        b.array().putScalar(new long[] {c, r}, 10 * (1 + c) + r);
+      }
+    }
+    Matrix ab = Matrix.zeros(2, 2);
+    ab.setProductOverLeading(2, a, b);
+    assertEquals(1 * 10 + 2 * 20, ab.array().getFloat(0, 0), 0f);
+    assertEquals(4 * 11 + 5 * 21, ab.array().getFloat(1, 1), 0f);
+    Matrix aTd = Matrix.zeros(3, 2);
+    aTd.array().assign(-1f);
+    aTd.setLeadingRowsToTransposedProduct(2, a, ab);
+    assertEquals(1 * ab.array().getFloat(0, 1) + 4 * ab.array().getFloat(1, 1), aTd.array().getFloat(0, 1), 0f);
+    assertEquals(2 * ab.array().getFloat(0, 0) + 5 * ab.array().getFloat(1, 0), aTd.array().getFloat(1, 0), 0f);
+    assertEquals(-1f, aTd.array().getFloat(2, 0), 0f, "rows from the depth on are left as they were");
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> ab.setProductOverLeading(4, a, b));
+    assertEquals("product over 4 of 2x3 · 3x2 into 2x2", e.getMessage());
+  }
 }
