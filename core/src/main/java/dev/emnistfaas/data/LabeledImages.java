@@ -21,6 +21,9 @@ public final class LabeledImages {
   private final byte[] pixels;
   private final byte[] labels;
   private final LabelMapping mapping;
+  /** Written by {@link #copyScaled} only so that the JIT keeps its prefetching reads. */
+  @SuppressWarnings("unused")
+  private int prefetchSink;
 
   public LabeledImages(byte[] pixels, byte[] labels, LabelMapping mapping) {
     if (pixels.length != (long) labels.length * PIXELS) {
@@ -79,6 +82,18 @@ public final class LabeledImages {
     if (out.order() != ByteOrder.nativeOrder()) {
       throw new IllegalArgumentException("the output buffer must be in native byte order");
     }
+    // First one byte of every cache line of every image, in a loop that does nothing else: the memory fetches
+    // of the whole batch then overlap, where the conversion alone would wait for one image after another
+    // (measured on shuffled bymerge batches of 128: 28 against 70 us for the whole conversion).
+    int touched = 0;
+    for (int k = 0; k < count; k++) {
+      int src = indices[from + k] * PIXELS;
+      for (int p = 0; p < PIXELS; p += CACHE_LINE) {
+        touched |= pixels[src + p];
+      }
+      touched |= pixels[src + PIXELS - 1];
+    }
+    prefetchSink = touched;
     int lanes = BYTES.length();
     ByteVector ringRows = ByteVector.zero(BYTES);
     int ringColumns = 0;
@@ -138,6 +153,7 @@ public final class LabeledImages {
   }
 
   private static final int INNER_SIDE = SIDE - 2;
+  private static final int CACHE_LINE = 64;
 
   // One lane per pixel: as many bytes as the preferred float vector has floats (16 with AVX-512). Measured
   // 4x faster than a scalar loop, which C2 does not vectorise (byte-to-float conversion).
