@@ -2,6 +2,7 @@ package dev.emnistfaas.bench;
 
 import dev.emnistfaas.data.LabelMapping;
 import dev.emnistfaas.data.LabeledImages;
+import dev.emnistfaas.data.SeededPermutation;
 import dev.emnistfaas.nn.BatchPass;
 import dev.emnistfaas.nn.NetworkShape;
 import dev.emnistfaas.nn.ParameterVector;
@@ -14,62 +15,67 @@ import java.util.SplittableRandom;
 public final class StepTiming {
   private StepTiming() {}
 
-  /**
-   * Best-of-four mean seconds per step over {@code steps} steps. {@code loadEachStep}: convert a new batch from
-   * bytes every step, as training does; otherwise convert one batch up front and reuse it, which is the work
-   * numpy_step.py times (it reuses one float batch).
-   */
-  public static double secondsPerStep(int batch, int hidden, int classes, float dropout, int steps,
-      OptimizerSetting setting, boolean loadEachStep) {
-    NetworkShape shape = new NetworkShape(LabeledImages.PIXELS, hidden, classes);
-    int n = 4096;
-    byte[] px = new byte[n * LabeledImages.PIXELS];
-    byte[] lb = new byte[n];
-    SplittableRandom r = new SplittableRandom(0);
-    for (int i = 0; i < px.length; i++) {
-      px[i] = (byte) r.nextInt(256);
+  /** Where the timed steps get their batches. */
+  public enum Input {
+    /** A new batch every step, converted from bytes, in a shuffled order over all the images: as training runs. */
+    SHUFFLED,
+    /** The first batch of that order, converted once and reused every step: the work numpy_step.py times. */
+    RESIDENT
+  }
+
+  /** The measured time of a step, and how many inputs the two large products used in its last batch. */
+  public record Result(double secondsPerStep, int inputsUsed) {}
+
+  /** Best-of-four mean over {@code steps} steps of a 784-{@code hidden} network on {@code images}. */
+  public static Result time(LabeledImages images, int batch, int hidden, float dropout, int steps,
+      OptimizerSetting setting, Input input) {
+    if (images.size() < batch) {
+      throw new IllegalArgumentException(images.size() + " images do not fill a batch of " + batch);
     }
-    int[] codes = new int[classes];
-    for (int i = 0; i < n; i++) {
-      lb[i] = (byte) (i % classes);
-    }
-    for (int c = 0; c < classes; c++) {
-      codes[c] = 'A' + c;
-    }
-    LabeledImages images = new LabeledImages(px, lb, LabelMapping.of(codes));
-    int[] order = new int[n];
-    for (int i = 0; i < n; i++) {
-      order[i] = i;
-    }
+    NetworkShape shape = new NetworkShape(LabeledImages.PIXELS, hidden, images.classes());
+    int[] order = SeededPermutation.of(images.size(), 0);
     ParameterVector params = ParameterVector.initial(shape, 1);
     ParameterVector grad = ParameterVector.zeros(shape);
     Optimizer optimizer = Optimizer.create(setting, shape.size());
     BatchPass pass = new BatchPass(shape, batch);
     SplitMix64 random = new SplitMix64(3);
     pass.load(images, order, 0);
+    int batches = images.size() / batch;
+    int next = 0;
     double best = Double.MAX_VALUE;
     for (int rep = 0; rep < 4; rep++) {
       long t0 = System.nanoTime();
       for (int s = 0; s < steps; s++) {
-        if (loadEachStep) {
-          pass.load(images, order, (s * batch) % (n - batch));
+        if (input == Input.SHUFFLED) {
+          pass.load(images, order, next * batch);
+          next = (next + 1) % batches;
         }
         pass.train(params, grad, dropout, random);
         optimizer.apply(params, grad);
       }
       best = Math.min(best, (System.nanoTime() - t0) / 1e9 / steps);
     }
-    return best;
+    return new Result(best, pass.inputsUsed());
   }
 
-  public static void main(String[] args) {
-    OptimizerSetting sgd = new OptimizerSetting(OptimizerSetting.Kind.SGD, 0.1, 0);
-    for (int b : new int[] {32, 128}) {
-      for (float dropout : new float[] {0f, 0.2f}) {
-        double s = secondsPerStep(b, 100, 47, dropout, 3000, sgd, true);
-        System.out.printf("java step B=%d H=100 dropout=%.1f us_per_step=%.1f samples_per_s=%.0f%n",
-            b, dropout, s * 1e6, b / s);
-      }
+  /**
+   * Images like numpy_step.py's input: every pixel uniformly random, so none is blank and every step uses all
+   * 784 inputs.
+   */
+  public static LabeledImages denseRandomImages(int n, int classes) {
+    byte[] px = new byte[n * LabeledImages.PIXELS];
+    byte[] labels = new byte[n];
+    SplittableRandom r = new SplittableRandom(0);
+    for (int i = 0; i < px.length; i++) {
+      px[i] = (byte) r.nextInt(256);
     }
+    for (int i = 0; i < n; i++) {
+      labels[i] = (byte) (i % classes);
+    }
+    int[] codes = new int[classes];
+    for (int c = 0; c < classes; c++) {
+      codes[c] = 'A' + c;
+    }
+    return new LabeledImages(px, labels, LabelMapping.of(codes));
   }
 }

@@ -11,9 +11,10 @@ import org.bytedeco.javacpp.FloatPointer;
  * Forward and backward passes over batches of a fixed number of rows, with every buffer allocated once.
  *
  * <p>The five matrix products run in ND4J's BLAS on off-heap matrices; the weights and weight gradients are
- * views of the flat parameter and gradient vectors, read and written in place. The element-wise work between them (bias, tanh, dropout, softmax, deltas) is
- * a few thousand floats per batch, too small for ND4J's per-operation overhead to pay off (measured: ~10 µs an
- * op), so it runs in plain Java loops on heap copies moved in bulk.
+ * views of the flat parameter and gradient vectors, read and written in place. The element-wise work between
+ * them (bias, tanh, dropout, softmax, deltas) is a few thousand floats per batch, too small for ND4J's
+ * per-operation overhead to pay off (measured: ~10 µs an op), so it runs in Java vector loops on heap copies
+ * moved in bulk (the six copies of a batch of 128 take 6.5 µs).
  *
  * <p>The two products with the input (x·W1 and xᵀ·d1) stop at the last input that can be non-zero in the
  * loaded batch: {@link InputOrder} puts the ring of pixels that EMNIST leaves blank last.

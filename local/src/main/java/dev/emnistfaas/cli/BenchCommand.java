@@ -2,7 +2,9 @@ package dev.emnistfaas.cli;
 
 import dev.emnistfaas.bench.ReferenceScripts;
 import dev.emnistfaas.bench.StepTiming;
+import dev.emnistfaas.bench.StepTiming.Input;
 import dev.emnistfaas.data.EmnistDataset;
+import dev.emnistfaas.data.LabeledImages;
 import dev.emnistfaas.nn.Blas;
 import dev.emnistfaas.optim.OptimizerSetting;
 import dev.emnistfaas.train.SingleProcessTrainer;
@@ -51,27 +53,37 @@ final class BenchCommand implements Callable<Integer> {
     ReferenceScripts numpy = new ReferenceScripts(reference);
     Blas.useThreads(1);
     OptimizerSetting sgd = new OptimizerSetting(OptimizerSetting.Kind.SGD, 0.1, 0);
-    System.out.println("== one training step, H=100, 47 classes, one BLAS thread; Java and numpy alternate "
-        + STEP_ROUNDS + " times and each keeps its best, so a noisy spell on this shared machine hurts neither side "
-        + "alone");
-    System.out.println("(java: a training step as the trainer runs it, converting a new batch from bytes each step; "
-        + "java resident: the work numpy_step.py times, one float batch reused)");
-    System.out.println("batch   java samples/s   java resident   numpy samples/s   java/numpy   resident/numpy");
-    for (int batch : new int[] {32, 128}) {
-      double java = 0;
-      double resident = 0;
-      double np = 0;
-      for (int round = 0; round < STEP_ROUNDS; round++) {
-        java = Math.max(java, batch / StepTiming.secondsPerStep(batch, 100, 47, 0f, 3000, sgd, true));
-        resident = Math.max(resident, batch / StepTiming.secondsPerStep(batch, 100, 47, 0f, 3000, sgd, false));
-        np = Math.max(np, numpy.stepSamplesPerSecond(batch, 100));
-      }
-      System.out.printf("%5d   %14.0f   %13.0f   %15.0f   %10.2f   %14.2f%n", batch, java, resident, np, java / np,
-          resident / np);
-    }
-
     TrainingConfig defaults = TrainingConfig.defaults(data);
     EmnistDataset dataset = EmnistDataset.load(defaults.dataSource());
+    LabeledImages dense = StepTiming.denseRandomImages(4096, dataset.train().classes());
+    System.out.println("== one training step, H=100, 47 classes, one BLAS thread, in samples/s; Java and numpy "
+        + "alternate " + STEP_ROUNDS + " times and each keeps its best, so a noisy spell on this shared machine "
+        + "hurts neither side alone");
+    System.out.println("numpy:    numpy_step.py, one batch of random floats reused every step");
+    System.out.println("dense:    java on the same kind of batch (random pixels, none blank: all 784 inputs), reused");
+    System.out.println("EMNIST:   java on one batch of the training images, reused (inputs used: see the column)");
+    System.out.println("training: java as the trainer runs it: a new shuffled EMNIST batch converted from bytes "
+        + "every step");
+    System.out.println("batch      numpy     dense  /numpy    EMNIST  inputs  /numpy  training  /numpy");
+    for (int batch : new int[] {32, 128}) {
+      double np = 0;
+      double denseRate = 0;
+      double emnistRate = 0;
+      double trainingRate = 0;
+      int inputs = 0;
+      for (int round = 0; round < STEP_ROUNDS; round++) {
+        np = Math.max(np, numpy.stepSamplesPerSecond(batch, 100));
+        denseRate = Math.max(denseRate, rate(batch, StepTiming.time(dense, batch, 100, 0f, 3000, sgd, Input.RESIDENT)));
+        StepTiming.Result emnist = StepTiming.time(dataset.train(), batch, 100, 0f, 3000, sgd, Input.RESIDENT);
+        emnistRate = Math.max(emnistRate, rate(batch, emnist));
+        inputs = emnist.inputsUsed();
+        trainingRate = Math.max(trainingRate,
+            rate(batch, StepTiming.time(dataset.train(), batch, 100, 0f, 3000, sgd, Input.SHUFFLED)));
+      }
+      System.out.printf("%5d   %8.0f  %8.0f  %6.2f  %8.0f  %6d  %6.2f  %8.0f  %6.2f%n", batch, np, denseRate,
+          denseRate / np, emnistRate, inputs, emnistRate / np, trainingRate, trainingRate / np);
+    }
+
     System.out.println("\n== time to 75 % evaluation accuracy on " + dataset.description());
     PrintStream quiet = new PrintStream(OutputStream.nullOutputStream());
     double javaEpochEval = Double.MAX_VALUE;
@@ -137,6 +149,10 @@ final class BenchCommand implements Callable<Integer> {
           seed, seed / javaFrequentEval);
     }
     return 0;
+  }
+
+  private static double rate(int batch, StepTiming.Result result) {
+    return batch / result.secondsPerStep();
   }
 
   private static double time(TrainingResult r) {
