@@ -38,8 +38,8 @@ public final class BatchPass {
   private final FloatBuffer dhNative;
   private final FloatBuffer d1Native;
   /** How many leading inputs of the loaded batch may be non-zero; the rest are zero in every row. */
-  private int inked;
-  /** Zeros for the W1 gradient rows of inputs past {@link #inked}. */
+  private int inputsUsed;
+  /** Zeros for the W1 gradient rows of inputs past {@link #inputsUsed}. */
   private final float[] blankRows;
 
   private final float[] act;
@@ -62,6 +62,10 @@ public final class BatchPass {
     if (rows < 1) {
       throw new IllegalArgumentException("rows must be ≥ 1, got " + rows);
     }
+    if (shape.inputs() != LabeledImages.PIXELS) {
+      throw new IllegalArgumentException("a batch holds 28x28 images: the network needs " + LabeledImages.PIXELS
+          + " inputs, not " + shape.inputs());
+    }
     this.shape = shape;
     this.rows = rows;
     int in = shape.inputs();
@@ -82,7 +86,7 @@ public final class BatchPass {
     d2Native = ParameterVector.nativeFloats(d2.array());
     dhNative = ParameterVector.nativeFloats(dh.array());
     d1Native = ParameterVector.nativeFloats(d1.array());
-    inked = in;
+    inputsUsed = in;
     blankRows = new float[Math.max(0, in - InputOrder.INNER) * hid];
     act = new float[rows * hid];
     hs = new float[rows * hid];
@@ -107,12 +111,12 @@ public final class BatchPass {
    * when its ring is blank, otherwise all of them.
    */
   public int inputsUsed() {
-    return inked;
+    return inputsUsed;
   }
 
   /** Loads images {@code indices[from .. from+rows)} as the next batch. */
   public void load(LabeledImages images, int[] indices, int from) {
-    inked = images.copyScaled(indices, from, rows, xNative);
+    inputsUsed = images.copyScaled(indices, from, rows, xNative);
     for (int k = 0; k < rows; k++) {
       labels[k] = images.label(indices[from + k]);
     }
@@ -158,7 +162,7 @@ public final class BatchPass {
   private double forward(ParameterVector params, float dropout, SplitMix64 random) {
     int hid = shape.hidden();
     int out = shape.classes();
-    a1.setProductOverLeading(inked, x, params.w1());
+    a1.setProductOverLeading(inputsUsed, x, params.w1());
     a1Native.get(0, act, 0, rows * hid);
     params.get(shape.b1Offset(), b1, 0, hid);
     VectorKernels.addBiasTanh(act, b1, rows, hid);
@@ -246,7 +250,7 @@ public final class BatchPass {
     VectorKernels.tanhBackward(ds, act, masked ? mask : null, gb1, rows, hid);
     d1Native.put(0, ds, 0, rows * hid);
     grad.put(shape.b1Offset(), gb1, 0, hid);
-    grad.w1().setLeadingRowsToTransposedProduct(inked, x, d1);
-    grad.put(shape.w1Offset() + inked * hid, blankRows, 0, (shape.inputs() - inked) * hid);
+    grad.w1().setLeadingRowsToTransposedProduct(inputsUsed, x, d1);
+    grad.put(shape.w1Offset() + inputsUsed * hid, blankRows, 0, (shape.inputs() - inputsUsed) * hid);
   }
 }

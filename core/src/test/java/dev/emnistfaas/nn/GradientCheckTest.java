@@ -157,6 +157,13 @@ class GradientCheckTest {
     assertMatchesPlainNetwork(shape, inked, order, params, grad);
   }
 
+  @Test
+  void aPassNeedsOneInputPerPixel() {
+    IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+        () -> new BatchPass(new NetworkShape(100, 4, 3), 2));
+    assertEquals("a batch holds 28x28 images: the network needs 784 inputs, not 100", e.getMessage());
+  }
+
   private static boolean ringIsBlank(LabeledImages images, int i) {
     for (int input = InputOrder.INNER; input < 784; input++) {
       if (images.pixel(i, InputOrder.storedIndex(input)) != 0) {
