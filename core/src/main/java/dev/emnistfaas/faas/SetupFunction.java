@@ -61,7 +61,7 @@ public final class SetupFunction {
 
   /** A finished async call of emnist-train: queue the slice again if the platform dropped it. */
   private IResponse callback(IRequest request, Map<String, String> query) {
-    int status = parseInt(header(request, "X-Function-Status"), 0);
+    int status = parseInt(HttpHeaders.value(request.getHeaders(), "X-Function-Status"), 0);
     String job = query.get("job");
     int worker = parseInt(query.get("worker"), -1);
     int slice = parseInt(query.get("slice"), 0);
@@ -83,18 +83,6 @@ public final class SetupFunction {
     runtime.jobs().jobStore().count(job, "reenqueued", 1);
     TrainFunction.invoke(runtime, job, worker, slice);
     return JsonResponse.of(200, JsonResponse.JSON.createObjectNode().put("requeued", true));
-  }
-
-  private static String header(IRequest request, String name) {
-    if (request.getHeaders() == null) {
-      return null;
-    }
-    for (var e : request.getHeaders().entrySet()) {
-      if (e.getKey().equalsIgnoreCase(name)) {
-        return e.getValue();
-      }
-    }
-    return null;
   }
 
   private static int parseInt(String s, int fallback) {

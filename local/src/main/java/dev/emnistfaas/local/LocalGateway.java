@@ -6,6 +6,7 @@ import com.openfaas.model.Request;
 import com.openfaas.model.Response;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import dev.emnistfaas.faas.HttpHeaders;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -228,7 +229,7 @@ public final class LocalGateway implements AutoCloseable {
   }
 
   private void callback(AsyncCall call, IResponse response) {
-    String url = header(call.headers(), "X-Callback-Url");
+    String url = HttpHeaders.value(call.headers(), "X-Callback-Url");
     if (url == null || closed) {
       return;
     }
@@ -240,15 +241,6 @@ public final class LocalGateway implements AutoCloseable {
         .POST(HttpRequest.BodyPublishers.ofString(response.getBody() == null ? "" : response.getBody()))
         .build();
     callbacks.sendAsync(post, java.net.http.HttpResponse.BodyHandlers.discarding());
-  }
-
-  private static String header(Map<String, String> headers, String name) {
-    for (var e : headers.entrySet()) {
-      if (e.getKey().equalsIgnoreCase(name)) {
-        return e.getValue();
-      }
-    }
-    return null;
   }
 
   private static IRequest request(HttpExchange ex) throws IOException {
