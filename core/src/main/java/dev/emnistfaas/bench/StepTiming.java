@@ -23,8 +23,11 @@ public final class StepTiming {
     RESIDENT
   }
 
-  /** The measured time of a step, and how many inputs the two large products used in its last batch. */
-  public record Result(double secondsPerStep, int inputsUsed) {}
+  /**
+   * The measured time of a step, how many inputs the two large products used in its last batch, and the heap
+   * bytes the timing thread allocated per step in the last round (0 once the JIT has compiled the loop).
+   */
+  public record Result(double secondsPerStep, int inputsUsed, double bytesPerStep) {}
 
   /** Best-of-four mean over {@code steps} steps of a 784-{@code hidden} network on {@code images}. */
   public static Result time(LabeledImages images, int batch, int hidden, float dropout, int steps,
@@ -36,14 +39,19 @@ public final class StepTiming {
     int[] order = SeededPermutation.of(images.size(), 0);
     ParameterVector params = ParameterVector.initial(shape, 1);
     ParameterVector grad = ParameterVector.zeros(shape);
-    Optimizer optimizer = Optimizer.create(setting, shape.size());
+    Optimizer optimizer = Optimizer.create(setting, shape);
     BatchPass pass = new BatchPass(shape, batch);
     SplitMix64 random = new SplitMix64(3);
     pass.load(images, order, 0);
     int batches = images.size() / batch;
     int next = 0;
     double best = Double.MAX_VALUE;
+    com.sun.management.ThreadMXBean threads =
+        (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+    long thread = Thread.currentThread().getId();
+    double bytesPerStep = 0;
     for (int rep = 0; rep < 4; rep++) {
+      long allocated = threads.getThreadAllocatedBytes(thread);
       long t0 = System.nanoTime();
       for (int s = 0; s < steps; s++) {
         if (input == Input.SHUFFLED) {
@@ -54,8 +62,9 @@ public final class StepTiming {
         optimizer.apply(params, grad);
       }
       best = Math.min(best, (System.nanoTime() - t0) / 1e9 / steps);
+      bytesPerStep = (double) (threads.getThreadAllocatedBytes(thread) - allocated) / steps;
     }
-    return new Result(best, pass.inputsUsed());
+    return new Result(best, pass.inputsUsed(), bytesPerStep);
   }
 
   /**

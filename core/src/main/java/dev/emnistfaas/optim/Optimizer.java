@@ -1,17 +1,18 @@
 package dev.emnistfaas.optim;
 
+import dev.emnistfaas.nn.NetworkShape;
 import dev.emnistfaas.nn.ParameterVector;
 
 /** Updates parameters in place from a gradient of the loss (the descent direction is its negative). */
 public interface Optimizer {
   void apply(ParameterVector params, ParameterVector grad);
 
-  /** The optimiser a setting describes, with fresh state sized for {@code params}. */
-  static Optimizer create(OptimizerSetting setting, int size) {
+  /** The optimiser a setting describes, with fresh state for the parameters of a network of {@code shape}. */
+  static Optimizer create(OptimizerSetting setting, NetworkShape shape) {
     return switch (setting.kind()) {
       case SGD -> new Sgd(setting.learningRate());
-      case MOMENTUM -> new Momentum(setting.learningRate(), setting.momentum(), size);
-      case ADAGRAD -> new Adagrad(setting.learningRate(), size);
+      case MOMENTUM -> new Momentum(setting.learningRate(), setting.momentum(), shape);
+      case ADAGRAD -> new Adagrad(setting.learningRate(), shape.size());
     };
   }
 }

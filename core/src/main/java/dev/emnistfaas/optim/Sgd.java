@@ -1,18 +1,17 @@
 package dev.emnistfaas.optim;
 
 import dev.emnistfaas.nn.ParameterVector;
-import org.nd4j.linalg.factory.Nd4j;
 
 /** Plain SGD: w ← w − lr·g, one BLAS axpy. */
 public final class Sgd implements Optimizer {
-  private final double learningRate;
+  private final float learningRate;
 
   public Sgd(double learningRate) {
-    this.learningRate = learningRate;
+    this.learningRate = (float) learningRate;
   }
 
   @Override
   public void apply(ParameterVector params, ParameterVector grad) {
-    Nd4j.getBlasWrapper().level1().axpy(params.size(), -learningRate, grad.flat(), params.flat());
+    params.addScaled(-learningRate, grad);
   }
 }

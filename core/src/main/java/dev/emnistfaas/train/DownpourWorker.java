@@ -15,7 +15,6 @@ import dev.emnistfaas.ps.JobStore;
 import dev.emnistfaas.ps.ParameterStore;
 import java.io.PrintStream;
 import java.time.Duration;
-import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * One slice of one Downpour SGD worker (Dean et al. 2012): restore the worker's position, then loop — fetch
@@ -132,7 +131,7 @@ public final class DownpourWorker {
     SplitMix64 random = new SplitMix64(saved.randomState());
     EpochCursor cursor = new EpochCursor(shard.size(), config.seed() + 1000L * worker, saved.epoch(), saved.cursor());
     float dropout = (float) config.dropout();
-    double lr = config.learningRate();
+    float lr = (float) config.learningRate();
     long deadline = start + (long) (config.sliceSeconds() * 1e9);
     GlobalEvaluation evaluation = new GlobalEvaluation(shape, data.eval());
     jobs.beginSlice(job, worker, startMillis, startMillis + (long) (config.sliceSeconds() * 2000) + 10_000);
@@ -168,8 +167,8 @@ public final class DownpourWorker {
         BatchPass p = rows == batch ? pass : tailPass;
         p.load(shard, cursor.order(), cursor.position());
         p.train(params, grad, dropout, random);
-        Nd4j.getBlasWrapper().level1().axpy(shape.size(), -lr, grad.flat(), params.flat());
-        Nd4j.getBlasWrapper().level1().axpy(shape.size(), 1.0, grad.flat(), accrued.flat());
+        params.addScaled(-lr, grad);
+        accrued.addScaled(1f, grad);
         steps++;
         samples += rows;
         sinceFetch++;

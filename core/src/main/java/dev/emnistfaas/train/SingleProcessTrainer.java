@@ -49,7 +49,7 @@ public final class SingleProcessTrainer {
         train.size());
     params = ParameterVector.initial(shape, config.seed());
     ParameterVector grad = ParameterVector.zeros(shape);
-    Optimizer optimizer = Optimizer.create(config.optimizerSetting(), shape.size());
+    Optimizer optimizer = Optimizer.create(config.optimizerSetting(), shape);
     int batch = Math.min(config.batch(), train.size());
     BatchPass pass = new BatchPass(shape, batch);
     int tail = train.size() % batch;

@@ -62,6 +62,23 @@ class ParameterVectorTest {
   }
 
   @Test
+  void addScaledAndScaleCoverEveryParameterAndCheckTheSize() {
+    ParameterVector p = ParameterVector.initial(SHAPE, 4);
+    ParameterVector g = ParameterVector.initial(SHAPE, 5);
+    float[] before = p.toArray();
+    float[] step = g.toArray();
+    p.addScaled(-0.5f, g);
+    p.scale(2f);
+    float[] after = p.toArray();
+    for (int i = 0; i < after.length; i++) {
+      assertEquals(2f * (before[i] - 0.5f * step[i]), after[i], 1e-6f, "parameter " + i);
+    }
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> p.addScaled(1f, ParameterVector.zeros(new NetworkShape(784, 10, 47))));
+    assertEquals("8367 values for 83247 parameters of network " + SHAPE, e.getMessage());
+  }
+
+  @Test
   void productsCheckShapes() {
     Matrix a = Matrix.zeros(2, 3);
     Matrix b = Matrix.zeros(4, 5);

@@ -19,7 +19,7 @@ class OptimizerTest {
   @Test
   void sgdSubtractsScaledGradient() {
     ParameterVector w = filled(1f);
-    Optimizer.create(new OptimizerSetting(OptimizerSetting.Kind.SGD, 0.5, 0), SHAPE.size()).apply(w, filled(2f));
+    Optimizer.create(new OptimizerSetting(OptimizerSetting.Kind.SGD, 0.5, 0), SHAPE).apply(w, filled(2f));
     for (float v : w.toArray()) {
       assertEquals(0f, v, 0f);
     }
@@ -28,7 +28,7 @@ class OptimizerTest {
   @Test
   void momentumAccumulatesVelocity() {
     ParameterVector w = filled(0f);
-    Optimizer m = Optimizer.create(new OptimizerSetting(OptimizerSetting.Kind.MOMENTUM, 0.1, 0.9), SHAPE.size());
+    Optimizer m = Optimizer.create(new OptimizerSetting(OptimizerSetting.Kind.MOMENTUM, 0.1, 0.9), SHAPE);
     m.apply(w, filled(1f));
     m.apply(w, filled(1f));
     // v1 = 1, w1 = -0.1; v2 = 0.9 + 1 = 1.9, w2 = -0.1 - 0.19 = -0.29
@@ -40,7 +40,7 @@ class OptimizerTest {
   @Test
   void adagradScalesByRootOfSummedSquares() {
     ParameterVector w = filled(0f);
-    Optimizer a = Optimizer.create(new OptimizerSetting(OptimizerSetting.Kind.ADAGRAD, 0.1, 0), SHAPE.size());
+    Optimizer a = Optimizer.create(new OptimizerSetting(OptimizerSetting.Kind.ADAGRAD, 0.1, 0), SHAPE);
     a.apply(w, filled(2f));
     a.apply(w, filled(1f));
     // step 1: acc 4, w -= 0.1*2/2 = 0.1; step 2: acc 5, w -= 0.1*1/sqrt(5)

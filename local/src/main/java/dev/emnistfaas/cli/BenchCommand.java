@@ -65,24 +65,31 @@ final class BenchCommand implements Callable<Integer> {
     System.out.println("training: java as the trainer runs it: a new shuffled EMNIST batch converted from bytes "
         + "every step");
     System.out.println("batch      numpy     dense  /numpy    EMNIST  inputs  /numpy  training  /numpy");
+    double allocatedPerStep = 0;
     for (int batch : new int[] {32, 128}) {
       double np = 0;
       double denseRate = 0;
       double emnistRate = 0;
       double trainingRate = 0;
       int inputs = 0;
+      double allocated = 0;
       for (int round = 0; round < STEP_ROUNDS; round++) {
         np = Math.max(np, numpy.stepSamplesPerSecond(batch, 100));
-        denseRate = Math.max(denseRate, rate(batch, StepTiming.time(dense, batch, 100, 0f, 3000, sgd, Input.RESIDENT)));
+        StepTiming.Result denseStep = StepTiming.time(dense, batch, 100, 0f, 3000, sgd, Input.RESIDENT);
         StepTiming.Result emnist = StepTiming.time(dataset.train(), batch, 100, 0f, 3000, sgd, Input.RESIDENT);
+        StepTiming.Result training = StepTiming.time(dataset.train(), batch, 100, 0f, 3000, sgd, Input.SHUFFLED);
+        denseRate = Math.max(denseRate, rate(batch, denseStep));
         emnistRate = Math.max(emnistRate, rate(batch, emnist));
+        trainingRate = Math.max(trainingRate, rate(batch, training));
         inputs = emnist.inputsUsed();
-        trainingRate = Math.max(trainingRate,
-            rate(batch, StepTiming.time(dataset.train(), batch, 100, 0f, 3000, sgd, Input.SHUFFLED)));
+        allocated = Math.max(denseStep.bytesPerStep(), Math.max(emnist.bytesPerStep(), training.bytesPerStep()));
       }
       System.out.printf("%5d   %8.0f  %8.0f  %6.2f  %8.0f  %6d  %6.2f  %8.0f  %6.2f%n", batch, np, denseRate,
           denseRate / np, emnistRate, inputs, emnistRate / np, trainingRate, trainingRate / np);
+      allocatedPerStep = Math.max(allocatedPerStep, allocated);
     }
+    System.out.printf("heap allocated per Java step (last timed round of each row): at most %.1f bytes%n",
+        allocatedPerStep);
 
     System.out.println("\n== time to 75 % evaluation accuracy on " + dataset.description());
     PrintStream quiet = new PrintStream(OutputStream.nullOutputStream());
