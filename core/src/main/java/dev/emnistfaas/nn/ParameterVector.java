@@ -7,6 +7,7 @@ import static org.bytedeco.openblas.global.openblas_nolapack.cblas_saxpy;
 import static org.bytedeco.openblas.global.openblas_nolapack.cblas_sscal;
 
 import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.javacpp.Pointer;
 import org.nd4j.linalg.api.buffer.DataBuffer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -142,6 +143,14 @@ public final class ParameterVector {
 
   public void fill(float value) {
     flat.assign(value);
+  }
+
+  /**
+   * Sets every value to 0 with one memset: ND4J's assign, which {@link #fill} uses, allocates about 2.5 KB a call
+   * and takes 18-58 µs against 7 µs (measured), and workers zero their accrued gradient at every push.
+   */
+  public void zero() {
+    Pointer.memset(pointer, 0, (long) size() * Float.BYTES);
   }
 
   /** The values as little-endian float32 bytes: the parameter store's wire and storage format. */

@@ -45,7 +45,7 @@ abstract class ParameterChannel implements AutoCloseable {
     } else {
       store.push(transfer);
     }
-    accrued.fill(0f);
+    accrued.zero();
     pushes++;
   }
 
@@ -198,7 +198,7 @@ abstract class ParameterChannel implements AutoCloseable {
           return false;
         }
         accrued.get(0, outgoing, 0, outgoing.length);
-        accrued.fill(0f);
+        accrued.zero();
         busy = true;
         lock.notifyAll();
         return true;

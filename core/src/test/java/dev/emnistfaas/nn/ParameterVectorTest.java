@@ -62,7 +62,7 @@ class ParameterVectorTest {
   }
 
   @Test
-  void addScaledAndScaleCoverEveryParameterAndCheckTheSize() {
+  void addScaledScaleAndZeroCoverEveryParameterAndCheckTheSize() {
     ParameterVector p = ParameterVector.initial(SHAPE, 4);
     ParameterVector g = ParameterVector.initial(SHAPE, 5);
     float[] before = p.toArray();
@@ -72,6 +72,10 @@ class ParameterVectorTest {
     float[] after = p.toArray();
     for (int i = 0; i < after.length; i++) {
       assertEquals(2f * (before[i] - 0.5f * step[i]), after[i], 1e-6f, "parameter " + i);
+    }
+    p.zero();
+    for (float v : p.toArray()) {
+      assertEquals(0f, v, 0f);
     }
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
         () -> p.addScaled(1f, ParameterVector.zeros(new NetworkShape(784, 10, 47))));
