@@ -55,10 +55,13 @@ class FaultToleranceTest {
 
   @Test
   void busyPodsAnswer429AndNoSliceIsLost() {
-    try (LocalRuntime rt = new LocalRuntime(new GatewaySettings(2, 2, GatewaySettings.Routing.RANDOM, 1,
+    // Three queue workers deliver the three workers' slices to two pods that take one call each: whenever all
+    // three are in flight, one call meets a busy pod. With two of each, the job could finish before random
+    // routing ever sent both slices to the same pod.
+    try (LocalRuntime rt = new LocalRuntime(new GatewaySettings(2, 3, GatewaySettings.Routing.RANDOM, 1,
         Duration.ZERO), Optional.empty(), defaults())) {
       GatewayJobClient client = new GatewayJobClient(rt.gatewayUrl());
-      String job = client.start("{\"workers\": 2, \"sliceSeconds\": 0.3}");
+      String job = client.start("{\"workers\": 3, \"sliceSeconds\": 0.3}");
       JsonNode s = await(client, job);
       assertTrue(s.path("reached").asBoolean(), s.toPrettyString());
       assertFalse(s.path("failed").asBoolean(), s.toPrettyString());
