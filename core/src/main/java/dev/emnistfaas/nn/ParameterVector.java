@@ -136,11 +136,6 @@ public final class ParameterVector {
     cblas_sscal(size(), alpha, pointer, 1);
   }
 
-  public void copyFrom(ParameterVector other) {
-    checkLength(other.size());
-    flat.assign(other.flat);
-  }
-
   public void fill(float value) {
     flat.assign(value);
   }
