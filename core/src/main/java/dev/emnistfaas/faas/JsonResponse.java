@@ -5,9 +5,14 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.openfaas.model.IResponse;
 import com.openfaas.model.Response;
+import java.io.PrintStream;
 import java.util.List;
 
-/** HTTP answers with JSON bodies; every error has {@code {"error": "..."}}. */
+/**
+ * HTTP answers with JSON bodies; every error has {@code {"error": "..."}}, and every error answer is also
+ * logged to the pod's stderr (what {@code kubectl logs} shows): one line for a refused request, the stack
+ * trace too for a failure of our own.
+ */
 final class JsonResponse {
   static final ObjectMapper JSON = new ObjectMapper();
 
@@ -21,8 +26,19 @@ final class JsonResponse {
     return r;
   }
 
-  static IResponse error(int status, String message) {
+  /** An error answer with {@code message}, logged as one line naming the function and the request. */
+  static IResponse error(PrintStream log, String function, String request, int status, String message) {
+    log.println(function + ": HTTP " + status + " for " + request + ": " + message);
     return of(status, JSON.createObjectNode().put("error", message));
+  }
+
+  /** A 5xx answer for an unexpected failure, logged with its stack trace. */
+  static IResponse failure(PrintStream log, String function, String request, int status, Throwable cause) {
+    synchronized (log) {
+      log.println(function + ": HTTP " + status + " for " + request + ": " + cause);
+      cause.printStackTrace(log);
+    }
+    return of(status, JSON.createObjectNode().put("error", cause.toString()));
   }
 
   static IResponse invalid(List<String> problems) {

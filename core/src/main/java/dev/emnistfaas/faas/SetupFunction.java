@@ -7,14 +7,22 @@ import dev.emnistfaas.data.EmnistFormatException;
 import dev.emnistfaas.ps.StoreException;
 import dev.emnistfaas.train.DownpourJobs;
 import dev.emnistfaas.train.TrainingConfig;
+import dev.emnistfaas.ps.JobStore;
+import java.io.PrintStream;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 
 /**
  * emnist-setup. With {@code ?job=ID}: that job's status (and stalled workers are re-invoked);
  * {@code ?job=ID&cancel=1}: stop the job. {@code ?callback=1&job=…&worker=…&slice=…}: the gateway's callback
- * for an emnist-train call; a slice dropped by the platform (429 from a busy pod, 5xx) is queued again.
+ * for an emnist-train call; a slice dropped by the platform (429 from a busy pod, 5xx) is queued again, after a
+ * short backoff kept off the callback's own answer (the CE queue-worker waits for it).
  * Otherwise (a POST, its body an optional JSON object of config overrides): validate, write the initial
  * parameters and the config to Redis, start the M workers with asynchronous emnist-train calls, and answer 202
  * with the job id. (The OpenFaaS Java entrypoint does not pass the HTTP method to handlers, so the query
@@ -22,21 +30,40 @@ import java.util.Map;
  */
 public final class SetupFunction {
   public static final String NAME = "emnist-setup";
-  /** Re-enqueues of one slice before the job is marked failed. */
-  static final int MAX_REENQUEUES = 30;
+  /** Failed (5xx) deliveries of one slice before the job is marked failed: a slice that fails this often fails for good. */
+  static final int MAX_FAILED_DELIVERIES = 10;
   /** How long a cancelled job's keys stay readable. */
   static final Duration KEEP_CANCELLED = Duration.ofHours(1);
+  /** How long the delivery attempts of one slice are remembered. */
+  private static final Duration KEEP_ATTEMPTS = Duration.ofHours(1);
 
   private final FunctionRuntime runtime;
+  private final PrintStream log;
+  /**
+   * Queues slices again after a delay without holding the callback: the CE queue-worker posts each callback
+   * synchronously and takes no other message until it is answered.
+   */
+  private final ScheduledExecutorService requeues = Executors.newSingleThreadScheduledExecutor(r -> {
+    Thread t = new Thread(r, "emnist-requeue");
+    t.setDaemon(true);
+    return t;
+  });
 
   public SetupFunction(FunctionRuntime runtime) {
+    this(runtime, System.err);
+  }
+
+  public SetupFunction(FunctionRuntime runtime, PrintStream log) {
     this.runtime = runtime;
+    this.log = log;
   }
 
   public IResponse handle(IRequest request) {
+    Map<String, String> query = request.getQuery() == null ? Map.of() : request.getQuery();
+    String job = query.get("job");
+    String what = query.containsKey("callback") ? "the callback " + request.getQueryRaw()
+        : job != null ? "the status of job " + job : "a new job";
     try {
-      Map<String, String> query = request.getQuery() == null ? Map.of() : request.getQuery();
-      String job = query.get("job");
       if (query.containsKey("callback")) {
         return callback(request, query);
       }
@@ -46,11 +73,11 @@ public final class SetupFunction {
       }
       return job != null ? status(job) : create(request.getBody());
     } catch (StoreException.NoSuchJob e) {
-      return JsonResponse.error(404, e.getMessage());
+      return JsonResponse.error(log, NAME, what, 404, e.getMessage());
     } catch (StoreException e) {
-      return JsonResponse.error(503, e.getMessage());
+      return JsonResponse.failure(log, NAME, what, 503, e);
     } catch (RuntimeException e) {
-      return JsonResponse.error(500, e.toString());
+      return JsonResponse.failure(log, NAME, what, 500, e);
     }
   }
 
@@ -59,30 +86,58 @@ public final class SetupFunction {
         runtime.jobs().recoverAndReport(job, (j, w, s) -> TrainFunction.invoke(runtime, j, w, s)));
   }
 
-  /** A finished async call of emnist-train: queue the slice again if the platform dropped it. */
+  /**
+   * A finished async call of emnist-train: when the platform dropped it (429 from a busy pod, 5xx), queue the
+   * worker's next unrun slice again after a short backoff, answering at once.
+   */
   private IResponse callback(IRequest request, Map<String, String> query) {
     int status = parseInt(HttpHeaders.value(request.getHeaders(), "X-Function-Status"), 0);
+    String callId = Optional.ofNullable(HttpHeaders.value(request.getHeaders(), "X-Call-Id"))
+        .orElseGet(() -> UUID.randomUUID().toString());
     String job = query.get("job");
     int worker = parseInt(query.get("worker"), -1);
     int slice = parseInt(query.get("slice"), 0);
     if (job == null || worker < 0 || slice < 1) {
-      return JsonResponse.error(400, "callback needs job, worker and slice in its query");
+      return JsonResponse.error(log, NAME, "the callback " + request.getQueryRaw(), 400,
+          "callback needs job, worker and slice in its query");
     }
+    ObjectNode answer = JsonResponse.JSON.createObjectNode().put("status", status).put("requeued", false);
     if (status != 429 && status < 500) {
-      return JsonResponse.of(200, JsonResponse.JSON.createObjectNode().put("requeued", false));
+      return JsonResponse.of(200, answer);
     }
-    long attempt = runtime.jobs().jobStore().count(job, "retry:" + worker + ":" + slice, 1);
-    if (attempt > MAX_REENQUEUES) {
-      runtime.jobs().jobStore().requestStop(job, JsonResponse.JSON.createObjectNode().put("reason", "failed")
-          .put("error", "slice " + slice + " of worker " + worker + " failed " + MAX_REENQUEUES
-              + " times (last HTTP " + status + ")").toString());
-      return JsonResponse.of(200, JsonResponse.JSON.createObjectNode().put("requeued", false));
+    Optional<Integer> next = runtime.jobs().sliceToRequeue(job, worker, slice, status == 429);
+    if (next.isEmpty()) {
+      return JsonResponse.of(200, answer);
     }
-    // Bounded backoff: a pod busy now is likely free within a slice; 50 ms doubling up to 2 s.
-    sleep(Math.min(2000, 50L << Math.min(attempt - 1, 6)));
-    runtime.jobs().jobStore().count(job, "reenqueued", 1);
-    TrainFunction.invoke(runtime, job, worker, slice);
-    return JsonResponse.of(200, JsonResponse.JSON.createObjectNode().put("requeued", true));
+    JobStore store = runtime.jobs().jobStore();
+    String attempts = worker + ":" + next.get();
+    long attempt = store.recordAttempt(job, attempts, callId, KEEP_ATTEMPTS);
+    if (status >= 500 && store.recordAttempt(job, attempts + ":failed", callId, KEEP_ATTEMPTS)
+        > MAX_FAILED_DELIVERIES) {
+      String error = "slice " + next.get() + " of worker " + worker + " failed " + MAX_FAILED_DELIVERIES
+          + " times (last HTTP " + status + "); see the emnist-train pods' logs";
+      log.println(NAME + ": job " + job + " failed: " + error);
+      store.requestStop(job, JsonResponse.JSON.createObjectNode().put("reason", "failed").put("error", error)
+          .toString());
+      return JsonResponse.of(200, answer);
+    }
+    // A pod busy now is likely free within a slice: 25 ms doubling up to 2 s between the attempts of one slice.
+    long delay = Math.min(2000, 25L << Math.min(attempt - 1, 7));
+    store.countOnce(job, JobStore.Counter.REENQUEUED, callId);
+    requeues.schedule(() -> requeue(job, worker, next.get()), delay, TimeUnit.MILLISECONDS);
+    return JsonResponse.of(200, answer.put("requeued", true).put("slice", next.get()).put("delayMillis", delay));
+  }
+
+  private void requeue(String job, int worker, int slice) {
+    try {
+      TrainFunction.invoke(runtime, job, worker, slice);
+    } catch (RuntimeException e) {
+      synchronized (log) {
+        log.println(NAME + ": could not queue slice " + slice + " of worker " + worker + " of job " + job
+            + " again; the next status request or slice end recovers it: " + e);
+        e.printStackTrace(log);
+      }
+    }
   }
 
   private static int parseInt(String s, int fallback) {
@@ -90,14 +145,6 @@ public final class SetupFunction {
       return s == null ? fallback : Integer.parseInt(s.trim());
     } catch (NumberFormatException e) {
       return fallback;
-    }
-  }
-
-  private static void sleep(long ms) {
-    try {
-      Thread.sleep(ms);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
     }
   }
 

@@ -4,25 +4,60 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.openfaas.model.IRequest;
 import com.openfaas.model.IResponse;
 import dev.emnistfaas.ps.StoreException;
+import dev.emnistfaas.train.DatasetCache;
 import dev.emnistfaas.train.DownpourWorker;
+import dev.emnistfaas.train.TrainingConfig;
 import dev.emnistfaas.train.WorkerPosition;
 import java.io.IOException;
+import java.io.PrintStream;
 import java.net.URI;
+import java.util.Locale;
 import java.util.Optional;
 
 /**
- * emnist-train: one slice of one worker ({@code {"job": ID, "worker": i}}). When the worker is not finished,
- * the slice queues the next one with an asynchronous call of itself, so no call runs longer than a slice.
+ * emnist-train: one slice of one worker ({@code {"job": ID, "worker": i, "slice": n}}). When the worker is not
+ * finished, the slice queues the next one with an asynchronous call of itself, so no call runs longer than a
+ * slice. Answers: 200 (ran, or nothing to do), 400 (bad body or worker), 404 (no such job), 409 (another live
+ * call runs this worker), 503 (Redis unreachable, or the slice lost its lease: worth retrying), 500 (a failure
+ * of ours; logged with its stack trace).
  */
 public final class TrainFunction {
   public static final String NAME = "emnist-train";
 
   private final FunctionRuntime runtime;
   private final String host;
+  private final PrintStream log;
 
   public TrainFunction(FunctionRuntime runtime, String host) {
+    this(runtime, host, System.err);
+  }
+
+  public TrainFunction(FunctionRuntime runtime, String host, PrintStream log) {
     this.runtime = runtime;
     this.host = host;
+    this.log = log;
+  }
+
+  /**
+   * Loads the default data set and ND4J's native code on a thread of its own, so that a pod started before a
+   * job arrives is warm for its first slice (a slice that needs them meanwhile waits for them).
+   */
+  public void warmUpInBackground() {
+    TrainingConfig defaults = runtime.settings().defaults();
+    Thread t = new Thread(() -> {
+      long t0 = System.nanoTime();
+      try {
+        DatasetCache.warmUp(defaults.dataSource(), defaults.hidden());
+        log.printf("%s: warm in %.1f s (data %s, ND4J)%n", NAME, (System.nanoTime() - t0) / 1e9, defaults.dataDir());
+      } catch (RuntimeException e) {
+        synchronized (log) {
+          log.println(NAME + ": warming up on " + defaults.dataDir() + " failed; slices will load on demand: " + e);
+          e.printStackTrace(log);
+        }
+      }
+    }, "emnist-warm-up");
+    t.setDaemon(true);
+    t.start();
   }
 
   static String body(String job, int worker, int slice) {
@@ -30,8 +65,8 @@ public final class TrainFunction {
   }
 
   /**
-   * Queues slice {@code slice} of a worker through the gateway, with a callback to emnist-setup that re-enqueues
-   * it should the platform drop it (429 from a busy pod, 5xx).
+   * Queues slice {@code slice} of a worker through the gateway, with a callback to emnist-setup that queues it
+   * again should the platform drop it (429 from a busy pod, 5xx).
    */
   static void invoke(FunctionRuntime runtime, String job, int worker, int slice) {
     URI callback = URI.create(runtime.settings().gateway() + "/function/" + SetupFunction.NAME + "?callback=1&job="
@@ -39,50 +74,75 @@ public final class TrainFunction {
     runtime.gateway().invokeAsync(NAME, body(job, worker, slice), Optional.of(callback));
   }
 
-  public IResponse handle(IRequest request) {
-    String job;
-    int worker;
-    int slice;
-    try {
-      JsonNode body = JsonResponse.JSON.readTree(request.getBody() == null ? "" : request.getBody());
-      if (body == null || !body.path("job").isTextual() || !body.path("worker").canConvertToInt()) {
-        return JsonResponse.error(400, "body must be {\"job\": \"<id>\", \"worker\": <index>}");
+  /** A call's body, read. */
+  private record Call(String job, int worker, int slice) {
+    static Optional<Call> parse(String body) {
+      try {
+        JsonNode n = JsonResponse.JSON.readTree(body == null ? "" : body);
+        if (n == null || !n.path("job").isTextual() || !n.path("worker").isIntegralNumber()
+            || !(n.path("slice").isMissingNode() || n.path("slice").isIntegralNumber())) {
+          return Optional.empty();
+        }
+        return Optional.of(new Call(n.get("job").asText(), n.get("worker").asInt(), n.path("slice").asInt(0)));
+      } catch (IOException e) {
+        return Optional.empty();
       }
-      job = body.get("job").asText();
-      worker = body.get("worker").asInt();
-      slice = body.path("slice").asInt(0);
-    } catch (IOException e) {
-      return JsonResponse.error(400, "body is not JSON: " + e.getMessage());
     }
+
+    @Override
+    public String toString() {
+      return "job " + job + " worker " + worker + " slice " + slice;
+    }
+  }
+
+  public IResponse handle(IRequest request) {
+    Optional<Call> parsed = Call.parse(request.getBody());
+    if (parsed.isEmpty()) {
+      return JsonResponse.error(log, NAME, "a call", 400,
+          "body must be {\"job\": \"<id>\", \"worker\": <index>, \"slice\": <number>}, got: " + abbreviate(request.getBody()));
+    }
+    Call call = parsed.get();
     try {
-      DownpourWorker w = new DownpourWorker(runtime.jobs().parameters(job), runtime.jobs().jobStore(), job, worker,
-          host, System.err);
-      DownpourWorker.SliceOutcome outcome = w.runSlice(slice);
+      DownpourWorker w = new DownpourWorker(runtime.jobs().parameters(call.job()), runtime.jobs().jobStore(),
+          call.job(), call.worker(), host, log);
+      DownpourWorker.SliceOutcome outcome = w.runSlice(call.slice());
       WorkerPosition p = outcome.position();
-      if (outcome.status() == DownpourWorker.Status.BUSY) {
-        return JsonResponse.error(409, "worker " + worker + " of job " + job + " is running in another call");
+      switch (outcome.status()) {
+        case BUSY:
+          return JsonResponse.error(log, NAME, call.toString(), 409, "worker " + call.worker() + " of job "
+              + call.job() + " is running in another call");
+        case CONTINUE:
+          invoke(runtime, call.job(), call.worker(), p.slices() + 1);
+          runtime.jobs().recoverStalled(call.job(), (j, wk, s) -> invoke(runtime, j, wk, s));
+          break;
+        case FINISHED:
+          runtime.jobs().recoverStalled(call.job(), (j, wk, s) -> invoke(runtime, j, wk, s));
+          break;
+        case STALE:
+          break;
       }
-      if (outcome.status() == DownpourWorker.Status.CONTINUE) {
-        invoke(runtime, job, worker, p.slices() + 1);
-      }
-      if (outcome.status() != DownpourWorker.Status.STALE) {
-        runtime.jobs().recoverStalled(job, (j, wk, s) -> invoke(runtime, j, wk, s));
-      }
-      return JsonResponse.of(200, JsonResponse.JSON.createObjectNode().put("job", job).put("worker", worker)
-          .put("status", outcome.status().name().toLowerCase(java.util.Locale.ROOT)).put("epoch", p.epoch())
-          .put("steps", p.steps()).put("slices", p.slices()).put("samplesPerSecond", p.samplesPerSecond()));
+      return JsonResponse.of(200, JsonResponse.JSON.createObjectNode().put("job", call.job())
+          .put("worker", call.worker()).put("status", outcome.status().name().toLowerCase(Locale.ROOT))
+          .put("epoch", p.epoch()).put("steps", p.steps()).put("slices", p.slices())
+          .put("samplesPerSecond", p.samplesPerSecond()));
     } catch (StoreException.NoSuchJob e) {
       // The job was deleted, expired, or Redis lost its data: nothing to resume, and no next slice.
-      System.err.println("emnist-train: " + e.getMessage() + "; worker " + worker + " stops");
-      return JsonResponse.error(404, e.getMessage());
-    } catch (DownpourWorker.LeaseLost e) {
-      return JsonResponse.error(409, e.getMessage());
-    } catch (IllegalArgumentException e) {
-      return JsonResponse.error(400, e.getMessage());
+      return JsonResponse.error(log, NAME, call.toString(), 404, e.getMessage() + "; the worker stops");
+    } catch (DownpourWorker.NoSuchWorker e) {
+      return JsonResponse.error(log, NAME, call.toString(), 400, e.getMessage());
+    } catch (DownpourWorker.SliceAbandoned e) {
+      return JsonResponse.error(log, NAME, call.toString(), 503, e.getMessage());
     } catch (StoreException e) {
-      return JsonResponse.error(503, e.getMessage());
+      return JsonResponse.failure(log, NAME, call.toString(), 503, e);
     } catch (RuntimeException e) {
-      return JsonResponse.error(500, e.toString());
+      return JsonResponse.failure(log, NAME, call.toString(), 500, e);
     }
+  }
+
+  static String abbreviate(String body) {
+    if (body == null) {
+      return "nothing";
+    }
+    return body.length() <= 200 ? "'" + body + "'" : "'" + body.substring(0, 200) + "…' (" + body.length() + " chars)";
   }
 }

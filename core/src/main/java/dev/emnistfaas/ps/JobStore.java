@@ -1,24 +1,48 @@
 package dev.emnistfaas.ps;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
+import java.util.Locale;
 import java.util.Optional;
+import java.util.function.Function;
+import redis.clients.jedis.Jedis;
 import redis.clients.jedis.params.SetParams;
 
 /**
- * A training job's bookkeeping beside its parameters: the config (JSON), one hash per worker with its saved
- * position and figures, the list of global evaluations, the stop flag and the evaluation lock. Keys are
- * {@code P:{J}:…}, all with the job's time-to-live.
+ * A training job's bookkeeping beside its parameters, each thing in one key of its own: the config (JSON), the
+ * creation time, one record per worker (its saved position, JSON, written only by the slice holding the
+ * worker's lease), one live-progress record per worker, the list of global evaluations, the best model, the
+ * stop flag, the evaluation turn, the workers' leases and the job's counters. Keys are {@code P:{J}:…}, one
+ * hash tag, so they share a cluster slot; all carry the job's time-to-live.
+ *
+ * <p>Every write is safe to send twice: {@link RedisConnection} re-sends a command whose connection dropped,
+ * and a Redis that applied it before the drop must not count it again. Counters are therefore sets of event
+ * ids (a re-sent SADD adds nothing), a lease taken by a re-sent SET is recognised by its token, and an
+ * evaluation is not appended twice in a row.
  */
 public final class JobStore {
+  /** What a job counts, each as a set of event ids so that a re-sent command counts once. */
+  public enum Counter {
+    /** Slices queued again after the platform dropped their call (429 from a busy pod, 5xx). */
+    REENQUEUED,
+    /** Workers re-invoked after showing no sign of life for longer than a queued slice can wait. */
+    RECOVERED,
+    /** Calls that found their slice already run, or running in another call, and did nothing. */
+    DUPLICATES;
+
+    String key() {
+      return "count:" + name().toLowerCase(Locale.ROOT);
+    }
+  }
+
+  private static final List<String> JOB_KEYS = List.of("config", "created", "evals", "stop", "overlap",
+      "best:accuracy", "best:params", "evallock");
+
   private final RedisConnection redis;
   private final String prefix;
   private final Duration ttl;
-
-  /** The job-level keys (the per-worker, lease, counter and claim keys carry their worker or name). */
-  private static final List<String> JOB_KEYS =
-      List.of("config", "created", "evals", "stop", "running", "overlap", "best:accuracy", "best:params");
 
   public JobStore(RedisConnection redis, String prefix, Duration ttl) {
     this.redis = redis;
@@ -27,7 +51,7 @@ public final class JobStore {
   }
 
   /** Runs {@code op} where the job's keys live: they share the hash tag {J}, hence one cluster slot. */
-  private <T> T onJob(String job, java.util.function.Function<redis.clients.jedis.Jedis, T> op) {
+  private <T> T onJob(String job, Function<Jedis, T> op) {
     return redis.callOn(key(job, "config"), op);
   }
 
@@ -35,8 +59,24 @@ public final class JobStore {
     return prefix + ":{" + job + "}:" + what;
   }
 
+  private static String workerKey(int worker) {
+    return "worker:" + worker;
+  }
+
+  private static String liveKey(int worker) {
+    return "live:" + worker;
+  }
+
+  private static String leaseKey(int worker) {
+    return "lease:" + worker;
+  }
+
   private static byte[] bytes(String s) {
-    return s.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    return s.getBytes(StandardCharsets.UTF_8);
+  }
+
+  private String ttlSeconds() {
+    return Long.toString(ttl.toSeconds());
   }
 
   /** Records a new job's config and creation time; false if the job id is taken. */
@@ -62,20 +102,67 @@ public final class JobStore {
     return Optional.ofNullable(onJob(job, j -> j.get(key(job, "config"))));
   }
 
-  /** Worker {@code worker}'s saved record; empty before its first slice saved one. */
-  public Map<String, String> worker(String job, int worker) {
-    return onJob(job, j -> j.hgetAll(key(job, "worker:" + worker)));
+  /** Worker {@code worker}'s saved record (JSON); empty before its first slice saved one. */
+  public Optional<String> worker(String job, int worker) {
+    return Optional.ofNullable(onJob(job, j -> j.get(key(job, workerKey(worker)))));
   }
 
-  public void saveWorker(String job, int worker, Map<String, String> fields) {
-    String k = key(job, "worker:" + worker);
-    onJob(job, j -> {
-      var t = j.multi();
-      t.hset(k, fields);
-      t.expire(k, ttl.toSeconds());
-      t.exec();
-      return null;
-    });
+  /** One worker's two records, as read together. */
+  public record WorkerRecords(Optional<String> saved, Optional<String> live) {}
+
+  /** Every worker's saved and live records, read in one round trip. */
+  public List<WorkerRecords> workers(String job, int workers) {
+    String[] keys = new String[2 * workers];
+    for (int w = 0; w < workers; w++) {
+      keys[2 * w] = key(job, workerKey(w));
+      keys[2 * w + 1] = key(job, liveKey(w));
+    }
+    List<String> values = onJob(job, j -> j.mget(keys));
+    List<WorkerRecords> out = new ArrayList<>(workers);
+    for (int w = 0; w < workers; w++) {
+      out.add(new WorkerRecords(Optional.ofNullable(values.get(2 * w)), Optional.ofNullable(values.get(2 * w + 1))));
+    }
+    return out;
+  }
+
+  private static final String SAVE_WORKER = """
+      if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+      if (redis.call('GET', KEYS[2]) or '') ~= ARGV[2] then return -1 end
+      redis.call('SET', KEYS[2], ARGV[3], 'EX', ARGV[4])
+      return 1
+      """;
+
+  /** How a fenced save ended. */
+  public enum SaveResult {
+    SAVED,
+    /** The caller's lease had expired or been taken: it no longer speaks for the worker. */
+    LEASE_LOST,
+    /** The record is no longer the one the caller started from (another call saved in between). */
+    RECORD_CHANGED
+  }
+
+  /**
+   * Replaces worker {@code worker}'s record with {@code record}, only while {@code token} holds the worker's
+   * lease and the record is still {@code expected} (empty: none yet); atomic. A slice that lost its lease, or
+   * ran from a record another call has since replaced, can never move the worker back.
+   */
+  public SaveResult saveWorker(String job, int worker, String token, Optional<String> expected, String record) {
+    Object r = onJob(job, j -> j.eval(SAVE_WORKER, List.of(key(job, leaseKey(worker)), key(job, workerKey(worker))),
+        List.of(token, expected.orElse(""), record, ttlSeconds())));
+    long code = (Long) r;
+    if (code == 1) {
+      return SaveResult.SAVED;
+    }
+    // Sent again after a dropped connection, the first send may have saved already.
+    if (code == -1 && worker(job, worker).filter(record::equals).isPresent()) {
+      return SaveResult.SAVED;
+    }
+    return code == 0 ? SaveResult.LEASE_LOST : SaveResult.RECORD_CHANGED;
+  }
+
+  /** A running slice's progress report, in its own key beside the saved record. */
+  public void saveLiveProgress(String job, int worker, String record) {
+    onJob(job, j -> j.set(key(job, liveKey(worker)), record, SetParams.setParams().ex(ttl.toSeconds())));
   }
 
   private static final String OFFER_BEST = """
@@ -93,7 +180,7 @@ public final class JobStore {
   public boolean offerBest(String job, double accuracy, byte[] parameters) {
     Object r = onJob(job, j -> j.eval(bytes(OFFER_BEST), List.of(bytes(key(job, "best:accuracy")),
         bytes(key(job, "best:params"))), List.of(bytes(Double.toString(accuracy)), parameters,
-        bytes(Long.toString(ttl.toSeconds())))));
+        bytes(ttlSeconds()))));
     return Long.valueOf(1).equals(r);
   }
 
@@ -102,31 +189,22 @@ public final class JobStore {
     return Optional.ofNullable(onJob(job, j -> j.get(bytes(key(job, "best:params")))));
   }
 
-  /**
-   * Display figures of a running slice (epochs done, samples/s) in fields of their own, beside the saved
-   * position that resuming relies on.
-   */
-  public void saveLiveProgress(String job, int worker, double epochs, double samplesPerSecond, long millis) {
-    String k = key(job, "worker:" + worker);
-    onJob(job, j -> j.hset(k, Map.of("liveEpochs", "" + epochs, "liveSamplesPerSecond", "" + samplesPerSecond,
-        "liveMillis", "" + millis)));
-  }
-
   /** True for exactly one caller per {@code interval}: who evaluates the global parameters now. */
   public boolean tryEvaluationTurn(String job, Duration interval) {
     String r = onJob(job, j -> j.set(key(job, "evallock"), "1", SetParams.setParams().nx().px(interval.toMillis())));
     return "OK".equals(r);
   }
 
+  private static final String APPEND_ONCE = """
+      if redis.call('LINDEX', KEYS[1], -1) == ARGV[1] then return 0 end
+      redis.call('RPUSH', KEYS[1], ARGV[1])
+      redis.call('EXPIRE', KEYS[1], ARGV[2])
+      return 1
+      """;
+
+  /** Appends an evaluation record (JSON); the same record sent twice in a row is kept once. */
   public void addEvaluation(String job, String json) {
-    String k = key(job, "evals");
-    onJob(job, j -> {
-      var t = j.multi();
-      t.rpush(k, json);
-      t.expire(k, ttl.toSeconds());
-      t.exec();
-      return null;
-    });
+    onJob(job, j -> j.eval(APPEND_ONCE, List.of(key(job, "evals")), List.of(json, ttlSeconds())));
   }
 
   public List<String> evaluations(String job) {
@@ -142,26 +220,9 @@ public final class JobStore {
     return Optional.ofNullable(onJob(job, j -> j.get(key(job, "stop"))));
   }
 
-  /**
-   * Registers a slice of {@code worker} as running until it ends or {@code expiresAtMillis} passes (a pod that
-   * dies mid-slice must not count as running forever). When a slice of another worker is running at the
-   * same moment, the job records that its workers' slices overlap.
-   */
-  public void beginSlice(String job, int worker, long nowMillis, long expiresAtMillis) {
-    String running = key(job, "running");
-    long others = onJob(job, j -> {
-      j.zremrangeByScore(running, Double.NEGATIVE_INFINITY, nowMillis);
-      j.zadd(running, expiresAtMillis, "" + worker);
-      j.expire(running, ttl.toSeconds());
-      return j.zcard(running) - 1;
-    });
-    if (others > 0) {
-      onJob(job, j -> j.set(key(job, "overlap"), "1", SetParams.setParams().ex(ttl.toSeconds())));
-    }
-  }
-
-  public void endSlice(String job, int worker) {
-    onJob(job, j -> j.zrem(key(job, "running"), "" + worker));
+  /** Records that two workers' slices ran at the same moment. */
+  public void markOverlap(String job) {
+    onJob(job, j -> j.set(key(job, "overlap"), "1", SetParams.setParams().ex(ttl.toSeconds())));
   }
 
   /** Whether two workers' slices ever ran at the same time. */
@@ -169,6 +230,11 @@ public final class JobStore {
     return onJob(job, j -> j.exists(key(job, "overlap")));
   }
 
+  private static final String ACQUIRE = """
+      if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end
+      if redis.call('GET', KEYS[1]) == ARGV[1] then return 1 end
+      return 0
+      """;
   private static final String RENEW = """
       if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
       return 0
@@ -180,42 +246,69 @@ public final class JobStore {
 
   /**
    * Takes worker {@code worker}'s lease for {@code duration} under {@code token}; false while another call
-   * holds it (a duplicate delivery of the same worker).
+   * holds it. Taking it again under the same token succeeds (a re-sent command).
    */
   public boolean acquireLease(String job, int worker, String token, Duration duration) {
-    String k = key(job, "lease:" + worker);
-    return "OK".equals(onJob(job, j -> j.set(k, token, SetParams.setParams().nx().px(duration.toMillis()))));
+    Object r = onJob(job, j -> j.eval(ACQUIRE, List.of(key(job, leaseKey(worker))),
+        List.of(token, "" + duration.toMillis())));
+    return Long.valueOf(1).equals(r);
   }
 
-  /** Extends the lease if {@code token} still holds it; false when it was lost (expired and taken). */
+  /** Extends the lease if {@code token} still holds it; false when it was lost (expired, or taken). */
   public boolean renewLease(String job, int worker, String token, Duration duration) {
-    String k = key(job, "lease:" + worker);
-    Object r = onJob(job, j -> j.eval(RENEW, List.of(k), List.of(token, "" + duration.toMillis())));
+    Object r = onJob(job, j -> j.eval(RENEW, List.of(key(job, leaseKey(worker))),
+        List.of(token, "" + duration.toMillis())));
     return Long.valueOf(1).equals(r);
   }
 
   public void releaseLease(String job, int worker, String token) {
-    String k = key(job, "lease:" + worker);
-    onJob(job, j -> j.eval(RELEASE, List.of(k), List.of(token)));
+    onJob(job, j -> j.eval(RELEASE, List.of(key(job, leaseKey(worker))), List.of(token)));
   }
 
-  public boolean leaseHeld(String job, int worker) {
-    return onJob(job, j -> j.exists(key(job, "lease:" + worker)));
+  /** Milliseconds until worker {@code worker}'s lease expires unless renewed; negative when nobody holds it. */
+  public long leaseMillisLeft(String job, int worker) {
+    return onJob(job, j -> j.pttl(key(job, leaseKey(worker))));
   }
 
-  /** Adds {@code n} to a job counter (re-enqueued slices, recoveries) and returns the new value. */
-  public long count(String job, String counter, long n) {
-    String k = key(job, "count:" + counter);
+  /**
+   * Counts event {@code eventId} under {@code counter} once, however often it is reported; returns the count.
+   */
+  public long countOnce(String job, Counter counter, String eventId) {
+    String k = key(job, counter.key());
     return onJob(job, j -> {
-      long v = j.incrBy(k, n);
-      j.expire(k, ttl.toSeconds());
-      return v;
+      var t = j.multi();
+      t.sadd(k, eventId);
+      t.expire(k, ttl.toSeconds());
+      var size = t.scard(k);
+      checkExec(t.exec(), job);
+      return size.get();
     });
   }
 
-  public long counter(String job, String counter) {
-    String v = onJob(job, j -> j.get(key(job, "count:" + counter)));
-    return v == null ? 0 : Long.parseLong(v);
+  public long count(String job, Counter counter) {
+    return onJob(job, j -> j.scard(key(job, counter.key())));
+  }
+
+  /**
+   * Records attempt {@code attemptId} at something (a slice's deliveries) in a set that lives for {@code keep};
+   * returns how many distinct attempts it holds.
+   */
+  public long recordAttempt(String job, String what, String attemptId, Duration keep) {
+    String k = key(job, "attempts:" + what);
+    return onJob(job, j -> {
+      var t = j.multi();
+      t.sadd(k, attemptId);
+      t.pexpire(k, Math.min(keep.toMillis(), ttl.toMillis()));
+      var size = t.scard(k);
+      checkExec(t.exec(), job);
+      return size.get();
+    });
+  }
+
+  private static void checkExec(List<Object> result, String job) {
+    if (result == null || result.isEmpty()) {
+      throw new IllegalStateException("Redis discarded a transaction on job " + job);
+    }
   }
 
   /** True for the first caller only, for {@code hold}: who re-invokes a stalled worker's slice. */
@@ -224,14 +317,18 @@ public final class JobStore {
         SetParams.setParams().nx().px(hold.toMillis()))));
   }
 
-  /** Shortens the life of the job's bookkeeping keys to {@code ttl} (after a cancel). */
+  /** Shortens the life of the job's bookkeeping keys to {@code soon} (after a cancel). */
   public void expireIn(String job, int workers, Duration soon) {
     onJob(job, j -> {
       for (String k : JOB_KEYS) {
         j.pexpire(key(job, k), soon.toMillis());
       }
+      for (Counter c : Counter.values()) {
+        j.pexpire(key(job, c.key()), soon.toMillis());
+      }
       for (int w = 0; w < workers; w++) {
-        j.pexpire(key(job, "worker:" + w), soon.toMillis());
+        j.pexpire(key(job, workerKey(w)), soon.toMillis());
+        j.pexpire(key(job, liveKey(w)), soon.toMillis());
       }
       return null;
     });

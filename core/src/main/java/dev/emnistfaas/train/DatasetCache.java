@@ -2,16 +2,22 @@ package dev.emnistfaas.train;
 
 import dev.emnistfaas.data.EmnistDataset;
 import dev.emnistfaas.data.LabeledImages;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Data sets and shards a pod keeps across calls: loading 116k images takes about a second, a slice a few.
- * One process (a function pod, or the local runtime with all its pods) loads each source once.
+ * One process (a function pod, or the local runtime with all its pods) loads each source once. Shards are kept
+ * for one worker count per source, the latest asked for: a pod that serves jobs with another M drops the old
+ * copies instead of keeping every split it ever made.
  */
 public final class DatasetCache {
   private static final Map<EmnistDataset.Source, EmnistDataset> DATASETS = new ConcurrentHashMap<>();
-  private static final Map<String, LabeledImages> SHARDS = new ConcurrentHashMap<>();
+  private static final Map<EmnistDataset.Source, Shards> SHARDS = new HashMap<>();
+
+  /** The shards of one source for one worker count. */
+  private record Shards(int workers, Map<Integer, LabeledImages> byWorker) {}
 
   private DatasetCache() {}
 
@@ -19,8 +25,28 @@ public final class DatasetCache {
     return DATASETS.computeIfAbsent(source, EmnistDataset::load);
   }
 
-  public static LabeledImages shard(EmnistDataset.Source source, int worker, int workers) {
-    return SHARDS.computeIfAbsent(source + "#" + worker + "/" + workers,
-        k -> dataset(source).train().shard(worker, workers));
+  public static synchronized LabeledImages shard(EmnistDataset.Source source, int worker, int workers) {
+    Shards shards = SHARDS.get(source);
+    if (shards == null || shards.workers() != workers) {
+      shards = new Shards(workers, new HashMap<>());
+      SHARDS.put(source, shards);
+    }
+    return shards.byWorker().computeIfAbsent(worker, w -> dataset(source).train().shard(w, workers));
+  }
+
+  /**
+   * Loads {@code source} and ND4J's native code (a parameter vector of a {@code hidden}-unit network): what a
+   * pod's first slice would otherwise wait for.
+   */
+  public static void warmUp(EmnistDataset.Source source, int hidden) {
+    EmnistDataset data = dataset(source);
+    dev.emnistfaas.nn.ParameterVector.zeros(new dev.emnistfaas.nn.NetworkShape(LabeledImages.PIXELS, hidden,
+        data.train().classes()));
+  }
+
+  /** How many shard copies are kept for {@code source}. */
+  static synchronized int shardsKept(EmnistDataset.Source source) {
+    Shards shards = SHARDS.get(source);
+    return shards == null ? 0 : shards.byWorker().size();
   }
 }

@@ -19,7 +19,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
+import java.util.Optional;
 import java.util.Locale;
 import java.util.UUID;
 
@@ -103,11 +103,11 @@ public final class DownpourJobs {
   }
 
   /**
-   * Re-invokes every worker that is neither done nor running (no lease) and has shown no activity for longer
-   * than a queued slice could wait: its pod died mid-slice, or its call was lost. Any status request and every
-   * worker's slice end call this, so a job whose workers all died is recovered by the next status request.
-   * After a stop the re-invoked worker only sees the flag and records itself done. Returns how many workers
-   * were re-invoked.
+   * Re-invokes every worker that is neither done nor running (no lease) and has shown no sign of life for
+   * longer than a queued slice could wait: its call was lost. Status requests and every worker's slice end call
+   * this, as a backstop: a pod killed mid-slice is normally handled sooner, by the callback of its failed call
+   * (see emnist-setup). After a stop the re-invoked worker only sees the flag and records itself done. Returns
+   * how many workers were re-invoked.
    */
   public int recoverStalled(String job, SliceInvoker invoker) {
     return recoverStalled(job, Records.read(jobs, job), invoker);
@@ -123,13 +123,34 @@ public final class DownpourJobs {
     return status(job, records);
   }
 
-  /** A job's config, creation time and worker records, read once for one request. */
-  private record Records(TrainingConfig config, long created, List<Map<String, String>> workers) {
+  /** One worker as the store has it: its saved position (none before its first slice) and its live report. */
+  private record WorkerView(Optional<WorkerPosition> saved, Optional<LiveProgress> live) {
+    /** When the worker last showed a sign of life, or {@code fallback} if never. */
+    long lastActivityMillis(long fallback) {
+      long t = fallback;
+      if (saved.isPresent()) {
+        t = Math.max(t, Math.max(saved.get().sliceStartMillis(), saved.get().sliceEndMillis()));
+      }
+      return live.isPresent() ? Math.max(t, live.get().millis()) : t;
+    }
+
+    boolean done() {
+      return saved.isPresent() && saved.get().done();
+    }
+
+    /** The live report, when it is newer than the saved position (a slice is running). */
+    Optional<LiveProgress> running() {
+      return live.filter(l -> !done() && l.slice() > saved.map(WorkerPosition::slices).orElse(0));
+    }
+  }
+
+  /** A job's config, creation time and workers, read once for one request. */
+  private record Records(TrainingConfig config, long created, List<WorkerView> workers) {
     static Records read(JobStore jobs, String job) {
       TrainingConfig config = configOf(jobs, job);
-      List<Map<String, String>> workers = new ArrayList<>(config.workers());
-      for (int w = 0; w < config.workers(); w++) {
-        workers.add(jobs.worker(job, w));
+      List<WorkerView> workers = new ArrayList<>(config.workers());
+      for (JobStore.WorkerRecords r : jobs.workers(job, config.workers())) {
+        workers.add(new WorkerView(r.saved().map(WorkerPosition::fromJson), r.live().map(LiveProgress::fromJson)));
       }
       return new Records(config, jobs.createdMillis(job), workers);
     }
@@ -140,15 +161,14 @@ public final class DownpourJobs {
     Duration quiet = stallThreshold(records.config());
     int recovered = 0;
     for (int w = 0; w < records.config().workers(); w++) {
-      var fields = records.workers().get(w);
-      WorkerPosition pos = fields.isEmpty() ? null : WorkerPosition.fromMap(fields);
-      if ((pos != null && pos.done()) || jobs.leaseHeld(job, w)) {
+      WorkerView view = records.workers().get(w);
+      if (view.done() || jobs.leaseMillisLeft(job, w) > 0) {
         continue;
       }
-      long lastActivity = pos == null ? records.created() : Math.max(pos.sliceEndMillis(), pos.sliceStartMillis());
-      int next = pos == null ? 1 : pos.slices() + 1;
-      if (now - lastActivity > quiet.toMillis() && jobs.claimOnce(job, "recover:" + w + ":" + next, quiet)) {
-        jobs.count(job, "recovered", 1);
+      int next = view.saved().map(WorkerPosition::slices).orElse(0) + 1;
+      if (now - view.lastActivityMillis(records.created()) > quiet.toMillis()
+          && jobs.claimOnce(job, "recover:" + w + ":" + next, quiet)) {
+        jobs.countOnce(job, JobStore.Counter.RECOVERED, w + ":" + next);
         invoker.invoke(job, w, next);
         recovered++;
       }
@@ -157,8 +177,33 @@ public final class DownpourJobs {
   }
 
   /**
-   * How long a worker may show no activity before it counts as stalled: longer than its next slice can wait
-   * in a queue behind the other workers' slices on one queue worker, and never under 10 s.
+   * What to queue again after the platform failed a call of slice {@code slice} of {@code worker}: the worker's
+   * next slice that has not run (the failed one, or its successor when the failed call ran it but could not
+   * queue the next), or nothing when the worker is done, or when the failure was a busy pod's 429 while
+   * another call holds the worker's lease (that call goes on with the worker; this one was a duplicate). After
+   * a 5xx the slice is queued even while a lease is held, since its holder may be the call that just died: the
+   * new call waits for that lease to expire.
+   */
+  public Optional<Integer> sliceToRequeue(String job, int worker, int slice, boolean busyPod) {
+    TrainingConfig config = configOf(jobs, job);
+    if (worker < 0 || worker >= config.workers() || slice < 1) {
+      throw new IllegalArgumentException("job " + job + " has workers 0.." + (config.workers() - 1)
+          + " and slices from 1; got worker " + worker + ", slice " + slice);
+    }
+    Optional<WorkerPosition> saved = jobs.worker(job, worker).map(WorkerPosition::fromJson);
+    if (saved.isPresent() && saved.get().done()) {
+      return Optional.empty();
+    }
+    if (busyPod && jobs.leaseMillisLeft(job, worker) > 0) {
+      jobs.countOnce(job, JobStore.Counter.DUPLICATES, UUID.randomUUID().toString());
+      return Optional.empty();
+    }
+    return Optional.of(Math.max(slice, saved.map(WorkerPosition::slices).orElse(0) + 1));
+  }
+
+  /**
+   * How long a worker may show no sign of life before it counts as stalled: longer than its next slice can
+   * wait in a queue behind the other workers' slices on one queue worker, and never under 10 s.
    */
   static Duration stallThreshold(TrainingConfig config) {
     return Duration.ofMillis(Math.max(10_000, (long) (2000 * config.sliceSeconds() * config.workers())));
@@ -188,27 +233,28 @@ public final class DownpourJobs {
     int done = 0;
     int slices = 0;
     for (int w = 0; w < config.workers(); w++) {
-      var fields = records.workers().get(w);
+      WorkerView view = records.workers().get(w);
       ObjectNode n = workers.addObject().put("worker", w);
-      if (fields.isEmpty()) {
+      Optional<LiveProgress> live = view.running();
+      if (view.saved().isEmpty()) {
         n.put("state", "pending");
+        live.ifPresent(l -> n.put("epochs", l.epochs()).put("samples", l.samples())
+            .put("samplesPerSecond", l.samplesPerSecond()));
         continue;
       }
-      WorkerPosition pos = WorkerPosition.fromMap(fields);
+      WorkerPosition pos = view.saved().get();
       done += pos.done() ? 1 : 0;
       slices += pos.slices();
-      // A running slice's live figures are newer than the last saved position; a finished one's are not.
-      boolean live = !pos.done() && Long.parseLong(fields.getOrDefault("liveMillis", "0")) > pos.sliceEndMillis();
-      n.put("state", pos.state()).put("epoch", pos.epoch()).put("cursor", pos.cursor()).put("steps", pos.steps())
+      n.put("state", pos.state().name().toLowerCase(Locale.ROOT)).put("epoch", pos.epoch())
+          .put("cursor", pos.cursor()).put("steps", pos.steps())
           .put("samples", pos.samples()).put("slices", pos.slices()).put("pushes", pos.pushes())
-          .put("samplesPerSecond", live ? Double.parseDouble(fields.get("liveSamplesPerSecond"))
-              : pos.samplesPerSecond())
+          .put("samplesPerSecond", live.map(LiveProgress::samplesPerSecond).orElse(pos.samplesPerSecond()))
           .put("computeSeconds", pos.computeSeconds()).put("waitSeconds", pos.waitSeconds())
-          .put("epochs", live ? Double.parseDouble(fields.get("liveEpochs")) : pos.epochs())
+          .put("epochs", live.map(LiveProgress::epochs).orElse(pos.epochs()))
           .put("shardSize", pos.shardSize())
           .put("finishedSeconds", pos.done() ? (pos.sliceEndMillis() - created) / 1000.0 : 0)
           .put("waitFraction", pos.computeSeconds() > 0 ? pos.waitSeconds() / pos.computeSeconds() : 0)
-          .put("host", pos.host());
+          .put("host", live.map(LiveProgress::host).orElse(pos.host()));
     }
     ArrayNode evals = out.putArray("evaluations");
     double best = 0;
@@ -230,8 +276,9 @@ public final class DownpourJobs {
         out.put("failed", true).put("error", reason.path("error").asText());
       }
     });
-    out.put("reenqueuedSlices", jobs.counter(job, "reenqueued"));
-    out.put("recoveredWorkers", jobs.counter(job, "recovered"));
+    out.put("reenqueuedSlices", jobs.count(job, JobStore.Counter.REENQUEUED));
+    out.put("recoveredWorkers", jobs.count(job, JobStore.Counter.RECOVERED));
+    out.put("duplicateCalls", jobs.count(job, JobStore.Counter.DUPLICATES));
     out.put("reached", out.has("secondsToTarget"));
     boolean failed = out.path("failed").asBoolean();
     out.put("done", done == config.workers() || failed);

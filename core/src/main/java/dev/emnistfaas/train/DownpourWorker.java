@@ -15,16 +15,31 @@ import dev.emnistfaas.ps.JobStore;
 import dev.emnistfaas.ps.ParameterStore;
 import java.io.PrintStream;
 import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
 
 /**
- * One slice of one Downpour SGD worker (Dean et al. 2012): restore the worker's position, then loop — fetch
- * the global parameters every nFetch steps, compute a minibatch gradient on the local copy, apply it locally,
- * accrue it, push the accrued gradient every nPush steps — until the slice's time is up, the job's stop flag
- * is raised, or the epoch limit is reached; then push what is left and save the position. Between pushes one
- * worker at a time (an expiring lock) evaluates the global parameters and raises the stop flag at the target.
+ * One slice of one Downpour SGD worker (Dean et al. 2012). A slice:
+ *
+ * <ol>
+ *   <li>does nothing if its number already ran or the worker is done (a duplicate or redelivered call);
+ *   <li>loads the data and allocates its buffers (seconds on a fresh pod, before any lease is taken);
+ *   <li>takes the worker's lease, waiting out the lease of a call that died, or does nothing if a live call
+ *       holds it;
+ *   <li>trains from the saved position: fetch the global parameters every nFetch steps, compute a minibatch
+ *       gradient on the local copy, apply it locally, accrue it, push the accrued gradient every nPush steps —
+ *       until the slice's time is up, the job's stop flag is raised, or the epoch limit is reached;
+ *   <li>pushes what is left and saves the new position, only while it still holds the lease and the saved
+ *       position is the one it started from.
+ * </ol>
+ *
+ * Between pushes one worker at a time (an expiring lock) evaluates the global parameters and raises the stop
+ * flag at the target.
  */
 public final class DownpourWorker {
   private static final ObjectMapper JSON = new ObjectMapper();
+  /** How often a running slice reports its progress. */
+  private static final long REPORT_EVERY_NANOS = 1_000_000_000L;
 
   private final ParameterStore store;
   private final JobStore jobs;
@@ -42,7 +57,7 @@ public final class DownpourWorker {
     FINISHED,
     /** Nothing to do: this slice already ran, or the worker is done (a redelivered call). */
     STALE,
-    /** Another call of the same worker holds its lease (a duplicate delivery running in parallel). */
+    /** Another live call of the same worker holds its lease (a duplicate delivery running in parallel). */
     BUSY
   }
 
@@ -53,16 +68,19 @@ public final class DownpourWorker {
     }
   }
 
-  /** The slice lost its lease (it ran past the lease's expiry and another call took over) and stopped. */
-  public static final class LeaseLost extends RuntimeException {
-    LeaseLost(String job, int worker) {
-      super("worker " + worker + " of job " + job + " lost its lease mid-slice; stopped without saving");
+  /** The request names a worker the job does not have. */
+  public static final class NoSuchWorker extends RuntimeException {
+    NoSuchWorker(String job, int worker, int workers) {
+      super("job " + job + " has workers 0.." + (workers - 1) + ", got worker " + worker);
     }
   }
 
-  /** How long a slice's lease lasts without renewal, and how often it is renewed. */
-  static final Duration LEASE = Duration.ofSeconds(3);
-  static final long RENEW_EVERY_NANOS = 500_000_000L;
+  /** The slice stopped without saving: it lost its lease, or another call saved the worker meanwhile. */
+  public static class SliceAbandoned extends RuntimeException {
+    SliceAbandoned(String message) {
+      super(message);
+    }
+  }
 
   public DownpourWorker(ParameterStore store, JobStore jobs, String job, int worker, String host, PrintStream log) {
     this.store = store;
@@ -71,7 +89,7 @@ public final class DownpourWorker {
     this.worker = worker;
     this.config = DownpourJobs.configOf(jobs, job);
     if (worker < 0 || worker >= config.workers()) {
-      throw new IllegalArgumentException("worker must be in 0.." + (config.workers() - 1) + ", got " + worker);
+      throw new NoSuchWorker(job, worker, config.workers());
     }
     this.host = host;
     this.log = log;
@@ -87,88 +105,126 @@ public final class DownpourWorker {
   }
 
   /**
-   * Runs slice {@code number} (1, 2, …; 0 means the next one) if it has not run yet and no other call of this
-   * worker is running. An interrupt aborts the slice at once without saving, as a pod's death would.
+   * Runs slice {@code number} (1, 2, …; 0 means the next one) if it has not run yet and no other live call of
+   * this worker is running. An interrupt aborts the slice without saving, as a pod's death would.
    */
   public SliceOutcome runSlice(int number) {
-    WorkerPosition before = savedPosition();
-    if (before.done() || (number > 0 && number <= before.slices())) {
-      return new SliceOutcome(Status.STALE, before);
+    Saved before = saved();
+    if (before.alreadyRan(number)) {
+      return duplicate(Status.STALE, before.position());
     }
-    String token = java.util.UUID.randomUUID().toString();
-    if (!jobs.acquireLease(job, worker, token, LEASE)) {
-      return new SliceOutcome(Status.BUSY, before);
+    Workspace workspace = new Workspace();
+    Optional<WorkerLease> taken = WorkerLease.take(jobs, job, worker);
+    if (taken.isEmpty()) {
+      return duplicate(Status.BUSY, before.position());
     }
-    WorkerPosition saved = savedPosition();
-    if (saved.done() || (number > 0 && number <= saved.slices())) {
-      jobs.releaseLease(job, worker, token);
-      return new SliceOutcome(Status.STALE, saved);
+    try (WorkerLease lease = taken.get()) {
+      Saved saved = saved();
+      if (saved.alreadyRan(number)) {
+        return duplicate(Status.STALE, saved.position());
+      }
+      if (jobs.stopReason(job).isPresent()) {
+        WorkerPosition done = saved.position().finished(System.currentTimeMillis(), host);
+        save(lease, saved, done);
+        logFinished(done);
+        return new SliceOutcome(Status.FINISHED, done);
+      }
+      return train(saved, workspace, lease);
     }
-    SliceOutcome outcome = train(saved, token);
-    jobs.releaseLease(job, worker, token);
-    return outcome;
   }
 
-  private SliceOutcome train(WorkerPosition saved, String token) {
+  private SliceOutcome duplicate(Status status, WorkerPosition position) {
+    jobs.countOnce(job, JobStore.Counter.DUPLICATES, java.util.UUID.randomUUID().toString());
+    return new SliceOutcome(status, position);
+  }
+
+  /** The worker's saved record as stored (for the compare-and-set) and as a position. */
+  private record Saved(Optional<String> json, WorkerPosition position) {
+    boolean alreadyRan(int number) {
+      return position.done() || (number > 0 && number <= position.slices());
+    }
+  }
+
+  private Saved saved() {
+    Optional<String> json = jobs.worker(job, worker);
+    return new Saved(json, json.map(WorkerPosition::fromJson)
+        .orElseGet(() -> WorkerPosition.initial(config.seed() * 0x9E3779B97F4A7C15L + worker)));
+  }
+
+  /** The data and buffers a slice trains with, made before the lease is taken. */
+  private final class Workspace {
+    final EmnistDataset data;
+    final LabeledImages shard;
+    final NetworkShape shape;
+    final ParameterVector params;
+    final ParameterVector grad;
+    final ParameterVector accrued;
+    final int batch;
+    final BatchPass pass;
+    final BatchPass tailPass;
+
+    Workspace() {
+      Blas.useThreads(config.threads());
+      EmnistDataset.Source source = config.dataSource();
+      data = DatasetCache.dataset(source);
+      shard = DatasetCache.shard(source, worker, config.workers());
+      shape = new NetworkShape(LabeledImages.PIXELS, config.hidden(), shard.classes());
+      if (shape.size() != store.size()) {
+        throw new IllegalStateException("job " + job + " stores " + store.size() + " parameters, network " + shape
+            + " has " + shape.size());
+      }
+      params = ParameterVector.zeros(shape);
+      grad = ParameterVector.zeros(shape);
+      accrued = ParameterVector.zeros(shape);
+      batch = Math.min(config.batch(), shard.size());
+      pass = new BatchPass(shape, batch);
+      int tail = shard.size() % batch;
+      tailPass = tail == 0 ? null : new BatchPass(shape, tail);
+    }
+  }
+
+  private SliceOutcome train(Saved saved, Workspace ws, WorkerLease lease) {
     long startMillis = System.currentTimeMillis();
     long start = System.nanoTime();
-    Blas.useThreads(config.threads());
-    EmnistDataset.Source source = config.dataSource();
-    EmnistDataset data = DatasetCache.dataset(source);
-    LabeledImages shard = DatasetCache.shard(source, worker, config.workers());
-    NetworkShape shape = new NetworkShape(LabeledImages.PIXELS, config.hidden(), shard.classes());
-    if (shape.size() != store.size()) {
-      throw new IllegalStateException("job " + job + " stores " + store.size() + " parameters, network " + shape
-          + " has " + shape.size());
-    }
-    ParameterVector params = ParameterVector.zeros(shape);
-    ParameterVector grad = ParameterVector.zeros(shape);
-    ParameterVector accrued = ParameterVector.zeros(shape);
-    int batch = Math.min(config.batch(), shard.size());
-    BatchPass pass = new BatchPass(shape, batch);
-    int tail = shard.size() % batch;
-    BatchPass tailPass = tail == 0 ? null : new BatchPass(shape, tail);
-    SplitMix64 random = new SplitMix64(saved.randomState());
-    EpochCursor cursor = new EpochCursor(shard.size(), config.seed() + 1000L * worker, saved.epoch(), saved.cursor());
+    WorkerPosition from = saved.position();
+    SplitMix64 random = new SplitMix64(from.randomState());
+    EpochCursor cursor = new EpochCursor(ws.shard.size(), config.seed() + 1000L * worker, from.epoch(),
+        from.cursor());
     float dropout = (float) config.dropout();
     float lr = (float) config.learningRate();
     long deadline = start + (long) (config.sliceSeconds() * 1e9);
-    GlobalEvaluation evaluation = new GlobalEvaluation(shape, data.eval());
-    jobs.beginSlice(job, worker, startMillis, startMillis + (long) (config.sliceSeconds() * 2000) + 10_000);
+    long reportAt = start;
 
     long steps = 0;
     long samples = 0;
     int sinceFetch = 0;
     int sincePush = 0;
     boolean finished = false;
-    long renewAt = start + RENEW_EVERY_NANOS;
     double waitSeconds;
     long pushes;
+    GlobalEvaluation evaluation = new GlobalEvaluation(ws.shape, ws.data.eval());
     try (ParameterChannel channel = ParameterChannel.create(config.backgroundCommunication(), store,
         evaluation::afterPush)) {
-      channel.fetchNow(params);
+      channel.fetchNow(ws.params);
       while (true) {
         if (Thread.currentThread().isInterrupted()) {
-          throw new IllegalStateException("worker " + worker + " of job " + job + " interrupted mid-slice");
+          throw new SliceAbandoned("worker " + worker + " of job " + job + " interrupted mid-slice");
         }
-        if (System.nanoTime() >= renewAt) {
-          if (!jobs.renewLease(job, worker, token, LEASE)) {
-            throw new LeaseLost(job, worker);
-          }
-          renewAt = System.nanoTime() + RENEW_EVERY_NANOS;
-          jobs.saveLiveProgress(job, worker, cursor.epoch() - 1 + (double) cursor.position() / shard.size(),
-              samples / ((System.nanoTime() - start) / 1e9), System.currentTimeMillis());
+        lease.renewIfDue();
+        if (System.nanoTime() >= reportAt) {
+          reportProgress(from, cursor, samples, start);
+          reportAt = System.nanoTime() + REPORT_EVERY_NANOS;
         }
         if (sinceFetch >= config.nFetch()) {
-          channel.refresh(params);
+          channel.refresh(ws.params);
           sinceFetch = 0;
         }
-        int rows = cursor.nextRows(batch);
-        BatchPass p = rows == batch ? pass : tailPass;
-        p.load(shard, cursor.order(), cursor.position());
-        p.train(params, grad, dropout, random);
-        params.addScaled(-lr, grad);
-        accrued.addScaled(1f, grad);
+        int rows = cursor.nextRows(ws.batch);
+        BatchPass p = rows == ws.batch ? ws.pass : ws.tailPass;
+        p.load(ws.shard, cursor.order(), cursor.position());
+        p.train(ws.params, ws.grad, dropout, random);
+        ws.params.addScaled(-lr, ws.grad);
+        ws.accrued.addScaled(1f, ws.grad);
         steps++;
         samples += rows;
         sinceFetch++;
@@ -176,7 +232,7 @@ public final class DownpourWorker {
         boolean epochDone = cursor.advance(rows);
         boolean outOfEpochs = epochDone && cursor.epoch() > config.maxEpochs();
         if ((sincePush >= config.nPush() || outOfEpochs)
-            && channel.offerPush(accrued, sinceFetch >= config.nFetch())) {
+            && channel.offerPush(ws.accrued, sinceFetch >= config.nFetch())) {
           sincePush = 0;
         }
         if (outOfEpochs || channel.stopRequested()) {
@@ -187,32 +243,58 @@ public final class DownpourWorker {
           break;
         }
       }
-      channel.flush(accrued, sincePush > 0);
+      channel.flush(ws.accrued, sincePush > 0);
       waitSeconds = channel.waitSeconds();
       pushes = channel.pushes();
     }
     double seconds = (System.nanoTime() - start) / 1e9;
-    WorkerPosition position = new WorkerPosition(finished ? WorkerPosition.DONE : WorkerPosition.RUNNING,
-        cursor.epoch(), cursor.position(), saved.steps() + steps, saved.samples() + samples, random.state(),
-        saved.slices() + 1, saved.pushes() + pushes, saved.computeSeconds() + seconds,
-        saved.waitSeconds() + waitSeconds, samples / seconds,
-        saved.slices() == 0 ? startMillis : saved.firstStartMillis(), startMillis, System.currentTimeMillis(),
-        host, shard.size());
-    jobs.saveWorker(job, worker, position.toMap());
-    jobs.endSlice(job, worker);
+    WorkerPosition position = new WorkerPosition(finished ? WorkerState.DONE : WorkerState.RUNNING,
+        cursor.epoch(), cursor.position(), from.steps() + steps, from.samples() + samples, random.state(),
+        from.slices() + 1, from.pushes() + pushes, from.computeSeconds() + seconds,
+        from.waitSeconds() + waitSeconds, samples / seconds,
+        from.slices() == 0 ? startMillis : from.firstStartMillis(), startMillis, System.currentTimeMillis(),
+        host, ws.shard.size());
+    save(lease, saved, position);
+    noteOverlap(position);
     if (finished) {
-      // The predecessor's log line, so that collecting results with kubectl logs keeps working.
-      log.printf("Worker ID: %d Iterations: %d Time: %.2f Name: %s%n", worker,
-          Math.min(cursor.epoch(), config.maxEpochs()),
-          (position.sliceEndMillis() - jobs.createdMillis(job)) / 1000.0, host);
+      logFinished(position);
     }
     return new SliceOutcome(finished ? Status.FINISHED : Status.CONTINUE, position);
   }
 
-  private WorkerPosition savedPosition() {
-    var fields = jobs.worker(job, worker);
-    return fields.isEmpty() ? WorkerPosition.initial(config.seed() * 0x9E3779B97F4A7C15L + worker)
-        : WorkerPosition.fromMap(fields);
+  /** The live figures of a running slice, for the status between slice ends. */
+  private void reportProgress(WorkerPosition from, EpochCursor cursor, long samples, long startNanos) {
+    double seconds = (System.nanoTime() - startNanos) / 1e9;
+    jobs.saveLiveProgress(job, worker, new LiveProgress(from.slices() + 1,
+        cursor.epoch() - 1 + (double) cursor.position() / cursor.size(), from.samples() + samples,
+        seconds > 0 ? samples / seconds : 0, System.currentTimeMillis(), host).toJson());
+  }
+
+  /** Saves {@code position} over {@code saved}, fenced by the lease; a refused save abandons the slice. */
+  private void save(WorkerLease lease, Saved saved, WorkerPosition position) {
+    JobStore.SaveResult r = jobs.saveWorker(job, worker, lease.token(), saved.json(), position.toJson());
+    if (r != JobStore.SaveResult.SAVED) {
+      throw new SliceAbandoned("worker " + worker + " of job " + job + ": slice " + position.slices()
+          + " not saved (" + r + "); another call speaks for the worker now");
+    }
+  }
+
+  /** Records that this slice ran at the same moment as another worker's last slice. */
+  private void noteOverlap(WorkerPosition mine) {
+    List<JobStore.WorkerRecords> all = jobs.workers(job, config.workers());
+    for (int w = 0; w < all.size(); w++) {
+      if (w != worker && all.get(w).saved().map(WorkerPosition::fromJson).filter(mine::lastSliceOverlaps)
+          .isPresent()) {
+        jobs.markOverlap(job);
+        return;
+      }
+    }
+  }
+
+  /** The predecessor's log line, so that collecting results from the pods' logs keeps working. */
+  private void logFinished(WorkerPosition p) {
+    log.printf("Worker ID: %d Iterations: %d Time: %.2f Name: %s%n", worker, Math.min(p.epoch(), config.maxEpochs()),
+        (p.sliceEndMillis() - jobs.createdMillis(job)) / 1000.0, host);
   }
 
   /**

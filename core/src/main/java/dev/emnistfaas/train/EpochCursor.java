@@ -31,6 +31,11 @@ public final class EpochCursor {
     return position;
   }
 
+  /** The shard's size: an epoch's length. */
+  public int size() {
+    return size;
+  }
+
   /** The current epoch's order; the next batch starts at {@link #position}. */
   public int[] order() {
     return order;

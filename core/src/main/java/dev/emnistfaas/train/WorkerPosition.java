@@ -1,11 +1,13 @@
 package dev.emnistfaas.train;
 
-import java.util.LinkedHashMap;
-import java.util.Map;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
 
 /**
- * What a Downpour worker saves in Redis between slices: where it is, its dropout generator's state, and the
- * figures the status shows.
+ * What a Downpour worker saves in Redis at the end of each slice, as one JSON document: where it is, its
+ * dropout generator's state, and the figures the status shows. Written whole by one compare-and-set, so a
+ * crash leaves either the previous record or this one, never a mix.
  *
  * @param state running or done
  * @param epoch current epoch (from 1)
@@ -24,15 +26,15 @@ import java.util.Map;
  * @param host the pod that ran the last slice
  * @param shardSize images in the worker's shard (an epoch's length)
  */
-public record WorkerPosition(String state, int epoch, int cursor, long steps, long samples, long randomState,
+public record WorkerPosition(WorkerState state, int epoch, int cursor, long steps, long samples, long randomState,
     int slices, long pushes, double computeSeconds, double waitSeconds, double samplesPerSecond, long firstStartMillis,
     long sliceStartMillis, long sliceEndMillis, String host, int shardSize) {
-
-  public static final String RUNNING = "running";
-  public static final String DONE = "done";
+  private static final ObjectMapper JSON = new ObjectMapper()
+      .configure(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES, true)
+      .configure(DeserializationFeature.FAIL_ON_MISSING_CREATOR_PROPERTIES, true);
 
   public static WorkerPosition initial(long randomState) {
-    return new WorkerPosition(RUNNING, 1, 0, 0, 0, randomState, 0, 0, 0, 0, 0, 0, 0, 0, "", 0);
+    return new WorkerPosition(WorkerState.RUNNING, 1, 0, 0, 0, randomState, 0, 0, 0, 0, 0, 0, 0, 0, "", 0);
   }
 
   /** Epochs completed, with the current one's fraction: 1.5 is half-way through the second epoch. */
@@ -41,38 +43,36 @@ public record WorkerPosition(String state, int epoch, int cursor, long steps, lo
   }
 
   public boolean done() {
-    return DONE.equals(state);
+    return state == WorkerState.DONE;
   }
 
-  public Map<String, String> toMap() {
-    Map<String, String> m = new LinkedHashMap<>();
-    m.put("state", state);
-    m.put("epoch", "" + epoch);
-    m.put("cursor", "" + cursor);
-    m.put("steps", "" + steps);
-    m.put("samples", "" + samples);
-    m.put("randomState", "" + randomState);
-    m.put("slices", "" + slices);
-    m.put("pushes", "" + pushes);
-    m.put("computeSeconds", "" + computeSeconds);
-    m.put("waitSeconds", "" + waitSeconds);
-    m.put("samplesPerSecond", "" + samplesPerSecond);
-    m.put("firstStartMillis", "" + firstStartMillis);
-    m.put("sliceStartMillis", "" + sliceStartMillis);
-    m.put("sliceEndMillis", "" + sliceEndMillis);
-    m.put("host", host);
-    m.put("shardSize", "" + shardSize);
-    return m;
+  /** This position with the worker marked done, and nothing else changed. */
+  public WorkerPosition finished(long nowMillis, String pod) {
+    return new WorkerPosition(WorkerState.DONE, epoch, cursor, steps, samples, randomState, slices, pushes,
+        computeSeconds, waitSeconds, samplesPerSecond, firstStartMillis, sliceStartMillis, nowMillis, pod, shardSize);
   }
 
-  public static WorkerPosition fromMap(Map<String, String> m) {
-    return new WorkerPosition(m.get("state"), Integer.parseInt(m.get("epoch")), Integer.parseInt(m.get("cursor")),
-        Long.parseLong(m.get("steps")), Long.parseLong(m.get("samples")), Long.parseLong(m.get("randomState")),
-        Integer.parseInt(m.get("slices")), Long.parseLong(m.get("pushes")),
-        Double.parseDouble(m.get("computeSeconds")), Double.parseDouble(m.get("waitSeconds")),
-        Double.parseDouble(m.get("samplesPerSecond")),
-        Long.parseLong(m.get("firstStartMillis")), Long.parseLong(m.get("sliceStartMillis")),
-        Long.parseLong(m.get("sliceEndMillis")), m.getOrDefault("host", ""),
-        Integer.parseInt(m.getOrDefault("shardSize", "0")));
+  /** Whether this worker's last slice and {@code other}'s ran at the same moment. */
+  public boolean lastSliceOverlaps(WorkerPosition other) {
+    return slices > 0 && other.slices > 0 && sliceStartMillis < other.sliceEndMillis
+        && other.sliceStartMillis < sliceEndMillis;
+  }
+
+  public String toJson() {
+    try {
+      return JSON.writeValueAsString(this);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("cannot serialise " + this, e);
+    }
+  }
+
+  /** Reads a saved record; a record that does not parse is named in the error with its text. */
+  public static WorkerPosition fromJson(String json) {
+    try {
+      return JSON.readValue(json, WorkerPosition.class);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("corrupt worker record in the store (" + e.getOriginalMessage() + "): "
+          + json, e);
+    }
   }
 }

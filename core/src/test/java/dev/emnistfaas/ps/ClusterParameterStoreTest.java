@@ -77,8 +77,10 @@ class ClusterParameterStoreTest {
 
       JobStore jobs = new JobStore(redis, "emnist", Duration.ofHours(1));
       assertTrue(jobs.create("cluster-job", "{}", 1L));
-      jobs.saveWorker("cluster-job", 0, java.util.Map.of("state", "running"));
-      assertEquals("running", jobs.worker("cluster-job", 0).get("state"));
+      assertTrue(jobs.acquireLease("cluster-job", 0, "token", Duration.ofSeconds(5)));
+      assertEquals(JobStore.SaveResult.SAVED, jobs.saveWorker("cluster-job", 0, "token", java.util.Optional.empty(),
+          "{\"slices\":1}"));
+      assertEquals("{\"slices\":1}", jobs.worker("cluster-job", 0).orElseThrow());
 
       store.delete();
       assertThrows(StoreException.NoSuchJob.class, () -> ParameterStore.open(redis, "emnist", "cluster-job"));

@@ -2,6 +2,7 @@ package dev.emnistfaas.train;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -17,7 +18,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.Optional;
+import dev.emnistfaas.ps.JobStore;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -134,11 +140,27 @@ class DownpourWorkerTest {
     assertEquals(second.position(), again.position());
   }
 
+  private static WorkerPosition savedPosition(String job, int worker) {
+    return WorkerPosition.fromJson(jobs.jobStore().worker(job, worker).orElseThrow());
+  }
+
+  private static TrainingConfig quickJob(double sliceSeconds) {
+    return TrainingConfig.downpourDefaults(RealData.dir().toString())
+        .with(Map.of("workers", 2, "sliceSeconds", sliceSeconds, "targetAccuracy", 0.0));
+  }
+
+  /** Holds worker {@code w}'s lease under {@code token} and renews it, as a live call on another pod would. */
+  private static ScheduledExecutorService liveHolder(String job, int w, String token) {
+    assertTrue(jobs.jobStore().acquireLease(job, w, token, WorkerLease.DURATION));
+    ScheduledExecutorService renewer = Executors.newSingleThreadScheduledExecutor();
+    renewer.scheduleAtFixedRate(() -> jobs.jobStore().renewLease(job, w, token, WorkerLease.DURATION), 200, 200,
+        TimeUnit.MILLISECONDS);
+    return renewer;
+  }
+
   @Test
   void duplicateAndRedeliveredCallsTrainNothing() {
-    TrainingConfig config = TrainingConfig.downpourDefaults(RealData.dir().toString())
-        .with(Map.of("workers", 2, "sliceSeconds", 0.2, "targetAccuracy", 0.0));
-    String job = jobs.create(config);
+    String job = jobs.create(quickJob(0.2));
     PrintStream quiet = new PrintStream(new ByteArrayOutputStream());
     DownpourWorker.SliceOutcome first = worker(job, 0, quiet).runSlice(1);
     assertEquals(DownpourWorker.Status.CONTINUE, first.status());
@@ -147,14 +169,124 @@ class DownpourWorkerTest {
     DownpourWorker.SliceOutcome redelivered = worker(job, 0, quiet).runSlice(1);
     assertEquals(DownpourWorker.Status.STALE, redelivered.status());
     assertEquals(updates, jobs.parameters(job).updates());
-    // A copy arriving while another call of the worker holds the lease: busy, no push.
-    assertTrue(jobs.jobStore().acquireLease(job, 0, "other-call", java.time.Duration.ofSeconds(5)));
-    DownpourWorker.SliceOutcome duplicate = worker(job, 0, quiet).runSlice(2);
-    assertEquals(DownpourWorker.Status.BUSY, duplicate.status());
-    assertEquals(updates, jobs.parameters(job).updates());
+    // A copy arriving while another live call of the worker holds and renews the lease: busy, no push.
+    ScheduledExecutorService holder = liveHolder(job, 0, "other-call");
+    try {
+      DownpourWorker.SliceOutcome duplicate = worker(job, 0, quiet).runSlice(2);
+      assertEquals(DownpourWorker.Status.BUSY, duplicate.status());
+      assertEquals(updates, jobs.parameters(job).updates());
+    } finally {
+      holder.shutdownNow();
+    }
     jobs.jobStore().releaseLease(job, 0, "other-call");
     assertEquals(DownpourWorker.Status.CONTINUE, worker(job, 0, quiet).runSlice(2).status());
-    assertEquals(2, WorkerPosition.fromMap(jobs.jobStore().worker(job, 0)).slices());
+    assertEquals(2, savedPosition(job, 0).slices());
+    assertEquals(2, jobs.status(job).path("duplicateCalls").asLong());
+  }
+
+  /** A pod killed mid-slice leaves its lease behind: the next call waits for it to expire, then trains. */
+  @Test
+  void aCallWhoseLeaseHolderDiedTakesOverOnceTheLeaseExpires() {
+    String job = jobs.create(quickJob(0.2));
+    assertTrue(jobs.jobStore().acquireLease(job, 1, "killed-call", WorkerLease.DURATION));
+    DownpourWorker.SliceOutcome outcome = worker(job, 1, new PrintStream(new ByteArrayOutputStream())).runSlice(1);
+    assertEquals(DownpourWorker.Status.CONTINUE, outcome.status());
+    assertEquals(1, savedPosition(job, 1).slices());
+  }
+
+  /** A slice that dies by an exception releases its lease, so its redelivery trains at once. */
+  @Test
+  void aSliceThatDiesLeavesNoLeaseBehind() throws Exception {
+    String job = jobs.create(quickJob(60));
+    ExecutorService pool = Executors.newSingleThreadExecutor();
+    Future<DownpourWorker.SliceOutcome> running = pool.submit(
+        () -> worker(job, 0, new PrintStream(new ByteArrayOutputStream())).runSlice(1));
+    awaitLiveProgress(job, 0);
+    pool.shutdownNow(); // interrupts the slice
+    ExecutionException e = assertThrows(ExecutionException.class, () -> running.get(60, TimeUnit.SECONDS));
+    assertTrue(e.getCause() instanceof DownpourWorker.SliceAbandoned, e.toString());
+    assertTrue(jobs.jobStore().leaseMillisLeft(job, 0) < 0, "the dead slice left its lease behind");
+    assertTrue(jobs.jobStore().worker(job, 0).isEmpty(), "the dead slice saved a position");
+    jobs.cancel(job, Duration.ofMinutes(5));
+    assertEquals(DownpourWorker.Status.FINISHED,
+        worker(job, 0, new PrintStream(new ByteArrayOutputStream())).runSlice(1).status());
+  }
+
+  /** A slice whose lease was taken by another call stops without saving: the worker never moves back. */
+  @Test
+  void aSliceThatLostItsLeaseCannotSave() throws Exception {
+    String job = jobs.create(quickJob(60));
+    ExecutorService pool = Executors.newSingleThreadExecutor();
+    Future<DownpourWorker.SliceOutcome> running = pool.submit(
+        () -> worker(job, 0, new PrintStream(new ByteArrayOutputStream())).runSlice(1));
+    awaitLiveProgress(job, 0);
+    redis.call(j -> j.set("emnist:{" + job + "}:lease:0", "a-call-that-took-over"));
+    ExecutionException e = assertThrows(ExecutionException.class, () -> running.get(60, TimeUnit.SECONDS));
+    pool.shutdown();
+    assertTrue(e.getCause() instanceof DownpourWorker.SliceAbandoned, e.toString());
+    assertTrue(e.getCause().getMessage().contains("lost its lease"), e.getCause().getMessage());
+    assertTrue(jobs.jobStore().worker(job, 0).isEmpty(), "a slice without its lease saved a position");
+  }
+
+  @Test
+  void aFencedSaveNeedsTheLeaseAndTheRecordItStartedFrom() {
+    String job = jobs.create(quickJob(0.2));
+    JobStore store = jobs.jobStore();
+    assertTrue(store.acquireLease(job, 0, "mine", WorkerLease.DURATION));
+    assertEquals(JobStore.SaveResult.LEASE_LOST, store.saveWorker(job, 0, "not-mine", Optional.empty(), "{\"a\":1}"));
+    assertEquals(JobStore.SaveResult.SAVED, store.saveWorker(job, 0, "mine", Optional.empty(), "{\"a\":1}"));
+    assertEquals(JobStore.SaveResult.RECORD_CHANGED,
+        store.saveWorker(job, 0, "mine", Optional.of("{\"a\":0}"), "{\"a\":2}"));
+    assertEquals(JobStore.SaveResult.SAVED, store.saveWorker(job, 0, "mine", Optional.of("{\"a\":1}"), "{\"a\":2}"));
+    // Sent twice (a dropped connection): the second send finds its own record in place.
+    assertEquals(JobStore.SaveResult.SAVED, store.saveWorker(job, 0, "mine", Optional.of("{\"a\":1}"), "{\"a\":2}"));
+    assertEquals("{\"a\":2}", store.worker(job, 0).orElseThrow());
+  }
+
+  /** The status before any worker saved a position, while slices run and report live progress: never a 500. */
+  @Test
+  void statusBeforeTheFirstSaveShowsLiveProgress() {
+    String job = jobs.create(quickJob(0.2));
+    jobs.jobStore().saveLiveProgress(job, 0, new LiveProgress(1, 0.25, 26_000, 40_000.0,
+        System.currentTimeMillis(), "test-pod-0").toJson());
+    JsonNode status = jobs.status(job);
+    JsonNode w0 = status.path("workers").get(0);
+    assertEquals("pending", w0.path("state").asText(), w0.toString());
+    assertEquals(0.25, w0.path("epochs").asDouble(), 1e-9);
+    assertEquals(26_000, w0.path("samples").asLong());
+    assertFalse(status.path("done").asBoolean());
+  }
+
+  /** After the stop flag, a worker's next slice records it done at once, without training. */
+  @Test
+  void aSliceAfterTheStopRecordsTheWorkerDoneWithoutTraining() {
+    String job = jobs.create(quickJob(0.2));
+    PrintStream quiet = new PrintStream(new ByteArrayOutputStream());
+    worker(job, 1, quiet).runSlice(1);
+    long samples = savedPosition(job, 1).samples();
+    jobs.cancel(job, Duration.ofMinutes(5));
+    DownpourWorker.SliceOutcome next = worker(job, 1, quiet).runSlice(2);
+    assertEquals(DownpourWorker.Status.FINISHED, next.status());
+    assertEquals(samples, savedPosition(job, 1).samples());
+    assertTrue(savedPosition(job, 1).done());
+  }
+
+  @Test
+  void aPodKeepsTheShardsOfOneWorkerCount() {
+    var source = quickJob(1).dataSource();
+    DatasetCache.shard(source, 0, 2);
+    DatasetCache.shard(source, 1, 2);
+    assertEquals(2, DatasetCache.shardsKept(source));
+    DatasetCache.shard(source, 0, 5);
+    assertEquals(1, DatasetCache.shardsKept(source), "the shards of 2 workers were kept beside those of 5");
+  }
+
+  private static void awaitLiveProgress(String job, int worker) throws InterruptedException {
+    long deadline = System.nanoTime() + 120_000_000_000L;
+    while (redis.call(j -> j.get("emnist:{" + job + "}:live:" + worker)) == null) {
+      assertTrue(System.nanoTime() < deadline, "the slice never reported progress");
+      Thread.sleep(20);
+    }
   }
 
   @Test

@@ -6,10 +6,14 @@ import com.openfaas.model.IResponse;
 import dev.emnistfaas.faas.FunctionRuntime;
 import dev.emnistfaas.faas.TrainFunction;
 
-/** emnist-train: one slice of one Downpour worker. */
+/** emnist-train: one slice of one Downpour worker. The pod warms up (data, ND4J) as soon as it starts. */
 public class Handler extends AbstractHandler {
   private final TrainFunction function = new TrainFunction(FunctionRuntime.fromEnvironment(),
       System.getenv().getOrDefault("HOSTNAME", "unknown"));
+
+  public Handler() {
+    function.warmUpInBackground();
+  }
 
   @Override
   public IResponse Handle(IRequest request) {
