@@ -34,10 +34,14 @@ final class ServeCommand implements Callable<Integer> {
   @Option(names = "--ack-wait", description = "seconds before an unfinished async call is delivered again, 0: never")
   double ackWait = 0;
 
+  @Option(names = "--cold-start", paramLabel = "SECONDS",
+      description = "how long each pod takes to start before it serves its first call (default: ${DEFAULT-VALUE})")
+  double coldStart = 0;
+
   @Override
   public Integer call() throws InterruptedException {
     GatewaySettings settings = new GatewaySettings(pods, queueWorkers, routing, maxInflight,
-        Duration.ofMillis((long) (ackWait * 1000)));
+        Duration.ofMillis((long) (ackWait * 1000)), Duration.ofMillis((long) (coldStart * 1000)));
     RedisSettings redis = RedisSettings.fromEnvironment();
     try (LocalRuntime rt = new LocalRuntime(settings, redis.url().isPresent() ? Optional.of(redis) : Optional.empty(),
         TrainingConfig.downpourDefaults(data))) {

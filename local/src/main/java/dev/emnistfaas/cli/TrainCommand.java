@@ -108,7 +108,7 @@ final class TrainCommand implements Callable<Integer> {
         : Path.of(data).toAbsolutePath().toString());
     int m = workers != null ? workers : defaults.workers();
     GatewaySettings gateway = new GatewaySettings(m, queueWorkers != null ? queueWorkers : m,
-        GatewaySettings.Routing.ROUND_ROBIN, 0, Duration.ZERO);
+        GatewaySettings.Routing.ROUND_ROBIN, 0, Duration.ZERO, Duration.ZERO);
     RedisSettings env = RedisSettings.fromEnvironment();
     Optional<RedisSettings> store = redis != null
         ? Optional.of(new RedisSettings(Optional.of(URI.create(redis)), env.password(), env.keyPrefix(), List.of()))

@@ -41,8 +41,9 @@ import java.util.function.IntFunction;
  * A gateway on loopback serving {@code /function/NAME} and {@code /async-function/NAME} as OpenFaaS does, with
  * the delivery behaviours of OpenFaaS CE as {@link GatewaySettings}: P pods per function each serving one
  * request at a time, random or round-robin routing, Q queue workers each delivering one async call at a
- * time, 429 from busy pods under max_inflight=1, redelivery after ack_wait, and callbacks carrying
- * {@code X-Function-Status}.
+ * time, 429 from busy pods under max_inflight=1, redelivery after ack_wait, pods that take a while to start,
+ * and callbacks carrying {@code X-Function-Status}, posted by the queue worker itself before it takes its next
+ * call (as the CE queue-worker does: a slow callback receiver slows the whole queue).
  */
 public final class LocalGateway implements AutoCloseable {
   private final GatewaySettings settings;
@@ -53,7 +54,7 @@ public final class LocalGateway implements AutoCloseable {
   private final BlockingQueue<AsyncCall> queue = new LinkedBlockingQueue<>();
   private final List<Thread> queueWorkers = new ArrayList<>();
   private final ExecutorService calls = Executors.newCachedThreadPool(daemon("local-gateway-call"));
-  private final HttpClient callbacks = HttpClient.newHttpClient();
+  private final HttpClient callbacks = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
   private final AtomicLong delivered = new AtomicLong();
   private final AtomicLong redelivered = new AtomicLong();
   private final AtomicLong rejected = new AtomicLong();
@@ -94,7 +95,7 @@ public final class LocalGateway implements AutoCloseable {
     maxInflight.put(name, inflight);
     List<Pod> pods = new ArrayList<>();
     for (int p = 0; p < settings.pods(); p++) {
-      pods.add(new Pod(name + "-pod-" + p, podHandler.apply(p)));
+      pods.add(new Pod(name + "-pod-" + p, podHandler.apply(p), settings.coldStart()));
     }
     functions.put(name, List.copyOf(pods));
     nextPod.put(name, new AtomicInteger());
@@ -228,6 +229,7 @@ public final class LocalGateway implements AutoCloseable {
     }
   }
 
+  /** Posts the call's callback and waits for its answer, as the CE queue-worker does; failures are logged. */
   private void callback(AsyncCall call, IResponse response) {
     String url = HttpHeaders.value(call.headers(), "X-Callback-Url");
     if (url == null || closed) {
@@ -240,7 +242,15 @@ public final class LocalGateway implements AutoCloseable {
         .header("X-Function-Name", call.function())
         .POST(HttpRequest.BodyPublishers.ofString(response.getBody() == null ? "" : response.getBody()))
         .build();
-    callbacks.sendAsync(post, java.net.http.HttpResponse.BodyHandlers.discarding());
+    try {
+      callbacks.send(post, java.net.http.HttpResponse.BodyHandlers.discarding());
+    } catch (IOException e) {
+      if (!closed) {
+        System.err.println("local gateway: callback to " + url + " failed: " + e);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 
   private static IRequest request(HttpExchange ex) throws IOException {

@@ -11,10 +11,12 @@ final class Pod {
   private final Function<IRequest, IResponse> handler;
   private final Semaphore serving = new Semaphore(1, true);
   private volatile Thread current;
+  private final long readyAtNanos;
 
-  Pod(String name, Function<IRequest, IResponse> handler) {
+  Pod(String name, Function<IRequest, IResponse> handler, java.time.Duration coldStart) {
     this.name = name;
     this.handler = handler;
+    this.readyAtNanos = System.nanoTime() + coldStart.toNanos();
   }
 
   String name() {
@@ -30,6 +32,10 @@ final class Pod {
   private IResponse serveAcquired(IRequest request) {
     current = Thread.currentThread();
     try {
+      long starting = readyAtNanos - System.nanoTime();
+      if (starting > 0) {
+        java.util.concurrent.locks.LockSupport.parkNanos(starting); // still starting: the call waits, as on a fresh pod
+      }
       return handler.apply(request);
     } finally {
       current = null;
