@@ -1,0 +1,219 @@
+package dev.emnistfaas.e2e;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The real OpenFaaS CE components on this machine, through ../shared/openfaas-ce/harness: the CE gateway, NATS
+ * Streaming, N CE queue-workers, of-watchdog in front of each pod's Java entrypoint, one network namespace per
+ * pod, random routing; Redis in the control namespace. The pods run the functions as scripts/check-template-build
+ * laid them out, started like the image's fprocess, with emnist.yml's environment.
+ */
+final class CeHarness implements AutoCloseable {
+  static final ObjectMapper JSON = new ObjectMapper();
+  /** A namespace prefix and state folder of our own, so a developer's own harness is never touched. */
+  private static final String PREFIX = "emx-";
+  private static final int GATEWAY_PORT = 18080;
+
+  private final Path harness;
+  private final Path state;
+  private final Path project;
+
+  /** How one harness is set up. */
+  record Setup(int queueWorkers, String ackWait, int trainPods) {
+    static Setup clusterLike() {
+      return new Setup(3, "60s", 3);
+    }
+  }
+
+  private CeHarness(Path harness, Path state, Path project) {
+    this.harness = harness;
+    this.state = state;
+    this.project = project;
+  }
+
+  /** Starts the components with {@code setup}; tears down whatever started if that fails. */
+  static CeHarness up(Setup setup) throws IOException, InterruptedException {
+    Path ce = Path.of(requireEnv("OPENFAAS_CE")).toAbsolutePath().normalize();
+    Path project = Path.of(requireEnv("PROJECT_ROOT")).toAbsolutePath().normalize();
+    Path lib = project.resolve("build/emnist-train/function/target/lib");
+    if (!Files.isDirectory(lib)) {
+      throw new IllegalStateException("no function build in " + lib + ": run scripts/check-template-build first");
+    }
+    Path state = Path.of("/tmp/emnist-e2e-state");
+    CeHarness h = new CeHarness(ce.resolve("harness"), state, project);
+    h.down(); // a previous run that was killed before its teardown
+    Path config = Files.createTempFile("emnist-e2e-", ".json");
+    Files.writeString(config, JSON.writerWithDefaultPrettyPrinter().writeValueAsString(h.config(setup)));
+    Result r = h.run(600, h.harness.resolve("up.sh").toString(), config.toString());
+    if (r.code() != 0) {
+      h.down();
+      throw new IllegalStateException("up.sh failed (" + r.code() + "):\n" + r.output());
+    }
+    return h;
+  }
+
+  private static String requireEnv(String name) {
+    String v = System.getenv(name);
+    if (v == null || v.isBlank()) {
+      throw new IllegalStateException(name + " is not set (the e2e module's surefire configuration sets it)");
+    }
+    return v;
+  }
+
+  /** The harness config: both functions with emnist.yml's environment, Redis and the gateway reached by name. */
+  private ObjectNode config(Setup setup) throws IOException {
+    ObjectNode c = JSON.createObjectNode();
+    c.put("routing", "random").put("expose_gateway_port", GATEWAY_PORT).put("ready_timeout_s", 300);
+    c.putObject("queue_worker").put("replicas", setup.queueWorkers()).put("ack_wait", setup.ackWait());
+    c.putObject("gateway").putObject("env").put("upstream_timeout", "65s");
+    ArrayNode fns = c.putArray("functions");
+    JsonNode stack = new ObjectMapper(new YAMLFactory()).readTree(project.resolve("emnist.yml").toFile());
+    for (String fn : List.of("emnist-setup", "emnist-train")) {
+      ObjectNode env = environment(stack.path("functions").path(fn));
+      env.put("REDIS_URL", "redis://redis:6379");
+      env.remove("REDIS_PASSWORD_SECRET");
+      env.put("dataDir", requireEnv("EMNIST_DIR"));
+      env.put("OMP_NUM_THREADS", "1");
+      fns.addObject().put("name", fn).put("replicas", fn.equals("emnist-train") ? setup.trainPods() : 1)
+          .put("workdir", project.resolve("build/" + fn).toString())
+          // The image's fprocess, with the heap the stack's 2 GiB limit would give (75 %) and the classpath
+          // the image's CLASSPATH names.
+          .put("fprocess", "java -Xmx1536m -XX:+ExitOnOutOfMemoryError --add-modules jdk.incubator.vector"
+              + " -cp function/target/lib/* com.openfaas.entrypoint.App")
+          .set("env", env);
+    }
+    return c;
+  }
+
+  /** A function's environment in the stack file, with the YAML merge key ({@code <<: *knobs}) applied. */
+  private static ObjectNode environment(JsonNode function) {
+    ObjectNode env = JSON.createObjectNode();
+    JsonNode declared = function.path("environment");
+    JsonNode merged = declared.path("<<");
+    for (JsonNode source : List.of(merged, declared)) {
+      for (Iterator<Map.Entry<String, JsonNode>> it = source.fields(); it.hasNext(); ) {
+        Map.Entry<String, JsonNode> e = it.next();
+        if (!e.getKey().equals("<<")) {
+          env.put(e.getKey(), e.getValue().asText());
+        }
+      }
+    }
+    return env;
+  }
+
+  URI gateway() {
+    return URI.create("http://127.0.0.1:" + GATEWAY_PORT);
+  }
+
+  /** {@code redis-cli ARGS} against the harness's Redis; its output, trimmed. */
+  String redis(String... args) throws IOException, InterruptedException {
+    List<String> cmd = new ArrayList<>(List.of(harness.resolve("exec.sh").toString(), "redis-cli", "--no-raw"));
+    cmd.addAll(List.of(args));
+    Result r = run(30, cmd.toArray(String[]::new));
+    if (r.code() != 0) {
+      throw new IllegalStateException("redis-cli " + String.join(" ", args) + ": " + r.output());
+    }
+    return r.output().strip();
+  }
+
+  /** A string value from Redis, or null. */
+  String redisGet(String key) throws IOException, InterruptedException {
+    List<String> cmd = List.of(harness.resolve("exec.sh").toString(), "redis-cli", "--raw", "GET", key);
+    Result r = run(30, cmd.toArray(String[]::new));
+    String out = r.output().strip();
+    return r.code() != 0 || out.isEmpty() ? null : out;
+  }
+
+  /** Kills every process of pod {@code pod} with SIGKILL, as a node failure or an OOM kill would. */
+  void killPod(String pod) throws IOException, InterruptedException {
+    Result pids = run(30, "ip", "netns", "pids", PREFIX + pod);
+    String list = pids.output().strip().replace('\n', ' ');
+    if (list.isEmpty()) {
+      throw new IllegalStateException("pod " + pod + " has no processes to kill");
+    }
+    run(30, ("kill -KILL " + list).split(" "));
+  }
+
+  /** Stops the harness's Redis and starts it again on the same folder, with AOF persistence. */
+  void restartRedisWithAof() throws IOException, InterruptedException {
+    redis("SHUTDOWN");
+    Path dir = state.resolve("redis");
+    Result r = run(60, "ip", "netns", "exec", PREFIX + "control", "redis-server", "--bind", "127.0.0.1", "10.244.0.1",
+        "--port", "6379", "--protected-mode", "no", "--save", "", "--appendonly", "yes", "--dir", dir.toString(),
+        "--daemonize", "yes", "--logfile", state.resolve("logs/redis-restarted.log").toString());
+    if (r.code() != 0) {
+      throw new IllegalStateException("redis-server did not start again: " + r.output());
+    }
+  }
+
+  /** Pod {@code pod}'s log (the watchdog's, with the function's stdout and stderr): what kubectl logs shows. */
+  String podLog(String pod) throws IOException {
+    return Files.readString(state.resolve("logs/" + pod + ".log"));
+  }
+
+  /** Every call the stub provider routed to a pod, from the routes log. */
+  List<JsonNode> routes() throws IOException {
+    List<JsonNode> out = new ArrayList<>();
+    Path log = state.resolve("logs/routes.jsonl");
+    if (Files.exists(log)) {
+      for (String line : Files.readAllLines(log)) {
+        if (!line.isBlank()) {
+          out.add(JSON.readTree(line));
+        }
+      }
+    }
+    return out;
+  }
+
+  private void down() throws IOException, InterruptedException {
+    if (Files.exists(state.resolve("pids")) || Files.exists(state.resolve("netns"))) {
+      Result r = run(120, harness.resolve("down.sh").toString());
+      if (r.code() != 0) {
+        System.err.println("down.sh (" + r.code() + "): " + r.output());
+      }
+    }
+  }
+
+  @Override
+  public void close() throws IOException, InterruptedException {
+    down();
+  }
+
+  record Result(int code, String output) {}
+
+  private Result run(int timeoutSeconds, String... command) throws IOException, InterruptedException {
+    ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
+    pb.environment().put("OFH_STATE", state.toString());
+    pb.environment().put("OFH_PREFIX", PREFIX);
+    Process p = pb.start();
+    byte[] out = p.getInputStream().readAllBytes();
+    if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
+      p.destroyForcibly();
+      throw new IllegalStateException(String.join(" ", command) + " did not finish in " + timeoutSeconds + " s");
+    }
+    return new Result(p.exitValue(), new String(out, StandardCharsets.UTF_8));
+  }
+
+  static JsonNode parse(String json) {
+    try {
+      return JSON.readTree(json);
+    } catch (IOException e) {
+      throw new UncheckedIOException("not JSON: " + json, e);
+    }
+  }
+}

@@ -1,0 +1,244 @@
+package dev.emnistfaas.e2e;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+
+/**
+ * emnist-setup and emnist-train on the real OpenFaaS CE components (see {@link CeHarness}), with cold pods: each
+ * case starts its own harness and its job as soon as the pods listen. Each asserts what a user and an operator
+ * would check: done, target reached, no 5xx from the status of a valid job, Redis's update count equal to the
+ * workers' saved pushes, one {@code Worker ID} line per worker in the pods' logs, no calls after done. Time
+ * bounds are generous (the machine may be shared); the measured figures are printed as {@code E2E} lines.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class RealCeTest {
+  private static final Duration TIMEOUT = Duration.ofSeconds(240);
+  private static final Duration POLL = Duration.ofMillis(250);
+  private static final List<String> TRAIN_PODS = List.of("emnist-train-0", "emnist-train-1", "emnist-train-2");
+
+  private static void figure(String name, String text) {
+    System.out.println("E2E " + name + ": " + text);
+  }
+
+  /** The worker records' pushes, summed, against the store's update count. */
+  private static long[] pushesAndUpdates(CeHarness h, JsonNode status) throws IOException, InterruptedException {
+    long saved = 0;
+    for (JsonNode w : status.path("workers")) {
+      saved += w.path("pushes").asLong();
+    }
+    String job = status.path("job").asText();
+    long updates = Long.parseLong(h.redisGet("emnist:{" + job + ":0}:updates"));
+    return new long[] {saved, updates};
+  }
+
+  /** What every finished job must show; {@code unsavedSlices}: slices a kill may have pushed without saving. */
+  private static void assertFinishedWell(String name, CeHarness h, JobWatch job, JsonNode s, int unsavedSlices)
+      throws IOException, InterruptedException {
+    assertTrue(s.path("reached").asBoolean(), s.toPrettyString());
+    assertFalse(s.path("failed").asBoolean(), s.toPrettyString());
+    assertEquals(List.of(), job.serverErrors(), "the status of a valid job answered 5xx");
+    long[] pu = pushesAndUpdates(h, s);
+    long perSlice = 0;
+    for (JsonNode w : s.path("workers")) {
+      perSlice = Math.max(perSlice, w.path("pushes").asLong() / Math.max(1, w.path("slices").asLong()));
+    }
+    assertTrue(pu[1] >= pu[0] && pu[1] - pu[0] <= unsavedSlices * 3 * (perSlice + 1),
+        "updates " + pu[1] + " against saved pushes " + pu[0] + " (" + unsavedSlices + " unsaved slice(s) allowed)");
+    if (unsavedSlices == 0) {
+      assertEquals(pu[0], pu[1], "a slice's pushes were applied without being saved, or twice");
+    }
+    StringBuilder logs = new StringBuilder();
+    for (String pod : TRAIN_PODS) {
+      logs.append(h.podLog(pod));
+    }
+    for (JsonNode w : s.path("workers")) {
+      Matcher m = Pattern.compile("Worker ID: " + w.path("worker").asInt() + " Iterations: \\d+ Time: [0-9.]+ Name: "
+          + "emnist-train-\\d").matcher(logs);
+      int lines = 0;
+      while (m.find()) {
+        lines++;
+      }
+      assertEquals(1, lines, "Worker ID lines of worker " + w.path("worker").asInt());
+    }
+    double target = s.path("secondsToTarget").asDouble();
+    double done = 0;
+    for (JsonNode w : s.path("workers")) {
+      done = Math.max(done, w.path("finishedSeconds").asDouble());
+    }
+    figure(name, String.format("75 %% after %.1f s, done %.1f s after the target; %d status polls, %d 5xx; "
+        + "updates %d = saved pushes %d; re-queued %d, recovered %d, duplicate calls %d", target, done - target,
+        job.answers.size(), job.serverErrors().size(), pu[1], pu[0], s.path("reenqueuedSlices").asLong(),
+        s.path("recoveredWorkers").asLong(), s.path("duplicateCalls").asLong()));
+    assertTrue(done - target <= 15, "done " + (done - target) + " s after the target");
+    assertNoTrainCallsAfter(h, job.startedMillis + (long) (done * 1000) + 5000);
+  }
+
+  /** No emnist-train call starts after {@code millis} (epoch ms), watched for a few seconds more. */
+  private static void assertNoTrainCallsAfter(CeHarness h, long millis) throws IOException, InterruptedException {
+    Thread.sleep(Math.max(0, millis - System.currentTimeMillis()) + 5000);
+    List<JsonNode> late = h.routes().stream().filter(r -> r.path("fn").asText().equals("emnist-train"))
+        .filter(r -> r.path("t_start").asDouble() * 1000 > millis).toList();
+    assertEquals(List.of(), late, "emnist-train calls after the job was done");
+  }
+
+  @Test
+  @Order(1)
+  void clusterLikeThreeWorkersOnThreePods() throws Exception {
+    try (CeHarness h = CeHarness.up(CeHarness.Setup.clusterLike())) {
+      JobWatch job = JobWatch.start(h.gateway(), "{\"workers\": 3}");
+      JsonNode s = job.awaitDone(TIMEOUT, POLL);
+      assertFinishedWell("cluster-like M=3", h, job, s, 0);
+      assertTrue(s.path("slicesOverlapped").asBoolean(), s.toPrettyString());
+      assertTrue(s.path("secondsToTarget").asDouble() < 60, s.toPrettyString());
+    }
+  }
+
+  @Test
+  @Order(2)
+  void aJobNobodyPollsCompletesByItself() throws Exception {
+    try (CeHarness h = CeHarness.up(CeHarness.Setup.clusterLike())) {
+      JobWatch job = JobWatch.start(h.gateway(), "{\"workers\": 3}");
+      long deadline = System.nanoTime() + TIMEOUT.toNanos();
+      int done = 0;
+      while (done < 3) {
+        assertTrue(System.nanoTime() < deadline, "workers done after " + TIMEOUT + ": " + done);
+        Thread.sleep(500);
+        done = 0;
+        for (int w = 0; w < 3; w++) {
+          String record = h.redisGet("emnist:{" + job.id + "}:worker:" + w);
+          done += record != null && CeHarness.parse(record).path("state").asText().equals("DONE") ? 1 : 0;
+        }
+      }
+      JsonNode s = job.awaitDone(Duration.ofSeconds(30), POLL);
+      assertFinishedWell("nobody polls, M=3", h, job, s, 0);
+    }
+  }
+
+  @Test
+  @Order(3)
+  void oneQueueWorkerAsCeDefaultsRunsSlicesOneAtATimeAndWarns() throws Exception {
+    try (CeHarness h = CeHarness.up(new CeHarness.Setup(1, "60s", 3))) {
+      JobWatch job = JobWatch.start(h.gateway(), "{\"workers\": 2}");
+      JsonNode s = job.awaitDone(TIMEOUT, POLL);
+      assertFinishedWell("one queue-worker, M=2", h, job, s, 0);
+      assertFalse(s.path("slicesOverlapped").asBoolean(), s.toPrettyString());
+      assertTrue(s.path("warning").asText().contains("one after another"), s.toPrettyString());
+    }
+  }
+
+  @Test
+  @Order(4)
+  void ackWaitBelowTheSliceNeverTrainsASliceTwice() throws Exception {
+    try (CeHarness h = CeHarness.up(new CeHarness.Setup(3, "3s", 3))) {
+      JobWatch job = JobWatch.start(h.gateway(), "{\"workers\": 3}");
+      JsonNode s = job.awaitDone(TIMEOUT, POLL);
+      assertFinishedWell("ack_wait 3 s < 5 s slices, M=3", h, job, s, 0);
+      assertTrue(s.path("duplicateCalls").asLong() > 0, "no redelivered call reached a pod: " + s.toPrettyString());
+    }
+  }
+
+  @Test
+  @Order(5)
+  void longSlices() throws Exception {
+    try (CeHarness h = CeHarness.up(CeHarness.Setup.clusterLike())) {
+      JobWatch job = JobWatch.start(h.gateway(), "{\"workers\": 3, \"sliceSeconds\": 30}");
+      JsonNode s = job.awaitDone(TIMEOUT, POLL);
+      assertFinishedWell("sliceSeconds 30, M=3", h, job, s, 0);
+    }
+  }
+
+  /** Waits until a worker's slice number {@code slice} or later runs; the pod running it. */
+  private static String podRunningSlice(CeHarness h, JobWatch job, int slice) throws Exception {
+    long deadline = System.nanoTime() + TIMEOUT.toNanos();
+    while (System.nanoTime() < deadline) {
+      job.poll();
+      for (int w = 0; w < 3; w++) {
+        String live = h.redisGet("emnist:{" + job.id + "}:live:" + w);
+        if (live != null && CeHarness.parse(live).path("slice").asInt() >= slice
+            && Long.parseLong(h.redis("PTTL", "emnist:{" + job.id + "}:lease:" + w)) > 0) {
+          return CeHarness.parse(live).path("host").asText();
+        }
+      }
+      Thread.sleep(100);
+    }
+    throw new AssertionError("no worker reached slice " + slice);
+  }
+
+  @Test
+  @Order(6)
+  void aPodKilledDuringAFirstSliceCostsOneLeaseAndOneSlice() throws Exception {
+    try (CeHarness h = CeHarness.up(CeHarness.Setup.clusterLike())) {
+      JobWatch job = JobWatch.start(h.gateway(), "{\"workers\": 3, \"targetAccuracy\": 0.77}");
+      String pod = podRunningSlice(h, job, 1);
+      h.killPod(pod);
+      figure("kill during a first slice", "killed " + pod + " at " + (System.currentTimeMillis() - job.startedMillis)
+          + " ms");
+      JsonNode s = job.awaitDone(TIMEOUT, POLL);
+      assertFinishedWell("pod killed during a first slice, M=3", h, job, s, 1);
+    }
+  }
+
+  @Test
+  @Order(7)
+  void aPodKilledInSteadyStateCostsOneLeaseAndOneSlice() throws Exception {
+    try (CeHarness h = CeHarness.up(CeHarness.Setup.clusterLike())) {
+      JobWatch job = JobWatch.start(h.gateway(), "{\"workers\": 3, \"targetAccuracy\": 0.78}");
+      String pod = podRunningSlice(h, job, 3);
+      h.killPod(pod);
+      figure("kill in steady state", "killed " + pod + " at " + (System.currentTimeMillis() - job.startedMillis)
+          + " ms");
+      JsonNode s = job.awaitDone(TIMEOUT, POLL);
+      assertFinishedWell("pod killed in steady state, M=3", h, job, s, 1);
+    }
+  }
+
+  @Test
+  @Order(8)
+  void redisRestartedWithItsDataIsSurvived() throws Exception {
+    try (CeHarness h = CeHarness.up(CeHarness.Setup.clusterLike())) {
+      h.redis("CONFIG", "SET", "appendonly", "yes");
+      JobWatch job = JobWatch.start(h.gateway(), "{\"workers\": 3, \"targetAccuracy\": 0.77}");
+      podRunningSlice(h, job, 2);
+      long restartAt = System.currentTimeMillis() - job.startedMillis;
+      h.restartRedisWithAof();
+      long restartedAt = System.currentTimeMillis() - job.startedMillis;
+      JsonNode s = job.awaitDone(TIMEOUT, POLL);
+      // While Redis is down the status honestly answers 503; outside that window never a 5xx.
+      List<String> outside = job.answers.stream().filter(a -> a.code() >= 500)
+          .filter(a -> a.atMillis() < restartAt || a.atMillis() > restartedAt + 10_000)
+          .map(a -> a.atMillis() + " ms: " + a.code() + " " + a.body()).toList();
+      assertEquals(List.of(), outside, "5xx outside the Redis restart");
+      job.answers.removeIf(a -> a.code() >= 500);
+      assertFinishedWell("Redis restarted with AOF, M=3", h, job, s, 3);
+    }
+  }
+
+  @Test
+  @Order(9)
+  void redisLosingItsDataEndsTheJobWithNotFoundAndNothingLoops() throws Exception {
+    try (CeHarness h = CeHarness.up(CeHarness.Setup.clusterLike())) {
+      JobWatch job = JobWatch.start(h.gateway(), "{\"workers\": 3, \"targetAccuracy\": 0.99}");
+      podRunningSlice(h, job, 2);
+      h.redis("FLUSHALL");
+      long flushedAt = System.currentTimeMillis();
+      JobWatch.Answer a = job.poll();
+      assertEquals(404, a.code(), a.body());
+      assertTrue(a.body().contains("no such job '" + job.id + "'"), a.body());
+      // Slices running at the flush end within a slice and queue nothing more.
+      assertNoTrainCallsAfter(h, flushedAt + 15_000);
+      figure("Redis FLUSHALL", "status 404 '" + CeHarness.parse(a.body()).path("error").asText() + "'");
+    }
+  }
+}
