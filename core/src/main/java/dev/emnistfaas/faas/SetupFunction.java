@@ -105,7 +105,12 @@ public final class SetupFunction {
     if (status != 429 && status < 500) {
       return JsonResponse.of(200, answer);
     }
-    Optional<Integer> next = runtime.jobs().sliceToRequeue(job, worker, slice, status == 429);
+    Optional<Integer> next;
+    try {
+      next = runtime.jobs().sliceToRequeue(job, worker, slice);
+    } catch (IllegalArgumentException e) {
+      return JsonResponse.error(log, NAME, "the callback " + request.getQueryRaw(), 400, e.getMessage());
+    }
     if (next.isEmpty()) {
       return JsonResponse.of(200, answer);
     }

@@ -177,14 +177,14 @@ public final class DownpourJobs {
   }
 
   /**
-   * What to queue again after the platform failed a call of slice {@code slice} of {@code worker}: the worker's
-   * next slice that has not run (the failed one, or its successor when the failed call ran it but could not
-   * queue the next), or nothing when the worker is done, or when the failure was a busy pod's 429 while
-   * another call holds the worker's lease (that call goes on with the worker; this one was a duplicate). After
-   * a 5xx the slice is queued even while a lease is held, since its holder may be the call that just died: the
-   * new call waits for that lease to expire.
+   * What to queue again after the platform failed a call of slice {@code slice} of {@code worker} (429 from a
+   * busy pod, 5xx): the worker's next slice that has not run (the failed one, or its successor when the failed
+   * call ran it but could not queue the next), or nothing when the worker is done. The slice is queued even
+   * while the worker's lease is held: the holder may be a call that just died (measured on the real components:
+   * a killed pod's 502, queued again, met a busy pod, and dropping that 429 because of the dead call's lease lost
+   * the worker until the stall threshold). A duplicate costs little: it finds the live holder and stops.
    */
-  public Optional<Integer> sliceToRequeue(String job, int worker, int slice, boolean busyPod) {
+  public Optional<Integer> sliceToRequeue(String job, int worker, int slice) {
     TrainingConfig config = configOf(jobs, job);
     if (worker < 0 || worker >= config.workers() || slice < 1) {
       throw new IllegalArgumentException("job " + job + " has workers 0.." + (config.workers() - 1)
@@ -192,10 +192,6 @@ public final class DownpourJobs {
     }
     Optional<WorkerPosition> saved = jobs.worker(job, worker).map(WorkerPosition::fromJson);
     if (saved.isPresent() && saved.get().done()) {
-      return Optional.empty();
-    }
-    if (busyPod && jobs.leaseMillisLeft(job, worker) > 0) {
-      jobs.countOnce(job, JobStore.Counter.DUPLICATES, UUID.randomUUID().toString());
       return Optional.empty();
     }
     return Optional.of(Math.max(slice, saved.map(WorkerPosition::slices).orElse(0) + 1));
@@ -231,7 +227,7 @@ public final class DownpourJobs {
     long created = records.created();
     ArrayNode workers = out.putArray("workers");
     int done = 0;
-    int slices = 0;
+    int workersWithASlice = 0;
     for (int w = 0; w < config.workers(); w++) {
       WorkerView view = records.workers().get(w);
       ObjectNode n = workers.addObject().put("worker", w);
@@ -244,7 +240,7 @@ public final class DownpourJobs {
       }
       WorkerPosition pos = view.saved().get();
       done += pos.done() ? 1 : 0;
-      slices += pos.slices();
+      workersWithASlice += pos.slices() > 0 ? 1 : 0;
       n.put("state", pos.state().name().toLowerCase(Locale.ROOT)).put("epoch", pos.epoch())
           .put("cursor", pos.cursor()).put("steps", pos.steps())
           .put("samples", pos.samples()).put("slices", pos.slices()).put("pushes", pos.pushes())
@@ -285,8 +281,9 @@ public final class DownpourJobs {
     out.put("workersDone", done);
     boolean overlapped = jobs.slicesOverlapped(job);
     out.put("slicesOverlapped", overlapped);
-    // Once every worker has had a slice or two, never having overlapped means the platform serialises them.
-    if (config.workers() > 1 && !overlapped && slices >= 2 * config.workers()) {
+    // The workers' first slices are queued together: once every worker has run one and none overlapped another,
+    // the platform runs them one after another.
+    if (config.workers() > 1 && !overlapped && workersWithASlice == config.workers()) {
       out.put("warning", "the workers' slices never overlapped in time: the cluster runs them one after another "
           + "(give the queue-worker at least " + config.workers() + " replicas and the function as many pods)");
     }

@@ -228,6 +228,24 @@ class DownpourWorkerTest {
     assertTrue(jobs.jobStore().worker(job, 0).isEmpty(), "a slice without its lease saved a position");
   }
 
+  /**
+   * What a failed call's callback queues again: the worker's next unrun slice, also while a lease is held (its
+   * holder may be the call that just died), and nothing once the worker is done.
+   */
+  @Test
+  void aFailedCallQueuesTheWorkersNextUnrunSlice() {
+    String job = jobs.create(quickJob(0.2));
+    assertTrue(jobs.jobStore().acquireLease(job, 0, "killed-call", WorkerLease.DURATION));
+    assertEquals(Optional.of(1), jobs.sliceToRequeue(job, 0, 1));
+    jobs.jobStore().releaseLease(job, 0, "killed-call");
+    worker(job, 0, new PrintStream(new ByteArrayOutputStream())).runSlice(1);
+    // Slice 1 ran but its call failed before it queued slice 2: slice 2 is what is missing.
+    assertEquals(Optional.of(2), jobs.sliceToRequeue(job, 0, 1));
+    jobs.cancel(job, Duration.ofMinutes(5));
+    worker(job, 0, new PrintStream(new ByteArrayOutputStream())).runSlice(2);
+    assertEquals(Optional.empty(), jobs.sliceToRequeue(job, 0, 2));
+  }
+
   @Test
   void aFencedSaveNeedsTheLeaseAndTheRecordItStartedFrom() {
     String job = jobs.create(quickJob(0.2));

@@ -122,7 +122,7 @@ final class CeHarness implements AutoCloseable {
 
   /** {@code redis-cli ARGS} against the harness's Redis; its output, trimmed. */
   String redis(String... args) throws IOException, InterruptedException {
-    List<String> cmd = new ArrayList<>(List.of(harness.resolve("exec.sh").toString(), "redis-cli", "--no-raw"));
+    List<String> cmd = new ArrayList<>(List.of(harness.resolve("exec.sh").toString(), "redis-cli", "--raw"));
     cmd.addAll(List.of(args));
     Result r = run(30, cmd.toArray(String[]::new));
     if (r.code() != 0) {

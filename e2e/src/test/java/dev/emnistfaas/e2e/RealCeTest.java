@@ -130,7 +130,7 @@ class RealCeTest {
   @Order(3)
   void oneQueueWorkerAsCeDefaultsRunsSlicesOneAtATimeAndWarns() throws Exception {
     try (CeHarness h = CeHarness.up(new CeHarness.Setup(1, "60s", 3))) {
-      JobWatch job = JobWatch.start(h.gateway(), "{\"workers\": 2}");
+      JobWatch job = JobWatch.start(h.gateway(), "{\"workers\": 2, \"targetAccuracy\": 0.78}");
       JsonNode s = job.awaitDone(TIMEOUT, POLL);
       assertFinishedWell("one queue-worker, M=2", h, job, s, 0);
       assertFalse(s.path("slicesOverlapped").asBoolean(), s.toPrettyString());
