@@ -44,6 +44,11 @@ public final class DatasetCache {
         data.train().classes()));
   }
 
+  /** Whether {@code source} is loaded. */
+  static boolean isLoaded(EmnistDataset.Source source) {
+    return DATASETS.containsKey(source);
+  }
+
   /** How many shard copies are kept for {@code source}. */
   static synchronized int shardsKept(EmnistDataset.Source source) {
     Shards shards = SHARDS.get(source);

@@ -246,6 +246,28 @@ class DownpourWorkerTest {
     assertEquals(Optional.empty(), jobs.sliceToRequeue(job, 0, 2));
   }
 
+  /**
+   * A slice on a fresh pod loads its data before it takes the worker's lease: loading takes seconds there, and a
+   * lease taken first expired during it (measured on the real components: every first slice lost its lease).
+   */
+  @Test
+  void theLeaseIsTakenOnlyOnceTheDataIsLoaded() throws Exception {
+    // An evaluation fraction no other test uses: a data source this JVM has not loaded yet.
+    TrainingConfig config = TrainingConfig.downpourDefaults(RealData.dir().toString())
+        .with(Map.of("workers", 2, "sliceSeconds", 0.2, "targetAccuracy", 0.0, "evalFraction", 0.137));
+    assertFalse(DatasetCache.isLoaded(config.dataSource()));
+    String job = jobs.create(config);
+    ExecutorService pool = Executors.newSingleThreadExecutor();
+    Future<DownpourWorker.SliceOutcome> slice = pool.submit(
+        () -> worker(job, 0, new PrintStream(new ByteArrayOutputStream())).runSlice(1));
+    while (jobs.jobStore().leaseMillisLeft(job, 0) <= 0 && !slice.isDone()) {
+      Thread.onSpinWait();
+    }
+    assertTrue(DatasetCache.isLoaded(config.dataSource()), "the lease was taken before the data was loaded");
+    assertEquals(DownpourWorker.Status.CONTINUE, slice.get(120, TimeUnit.SECONDS).status());
+    pool.shutdown();
+  }
+
   @Test
   void aFencedSaveNeedsTheLeaseAndTheRecordItStartedFrom() {
     String job = jobs.create(quickJob(0.2));
