@@ -8,6 +8,7 @@ import dev.emnistfaas.ps.StoreException;
 import dev.emnistfaas.train.DownpourJobs;
 import dev.emnistfaas.train.TrainingConfig;
 import dev.emnistfaas.ps.JobStore;
+import dev.emnistfaas.train.JobStop;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.util.List;
@@ -122,8 +123,8 @@ public final class SetupFunction {
       String error = "slice " + next.get() + " of worker " + worker + " failed " + MAX_FAILED_DELIVERIES
           + " times (last HTTP " + status + "); see the emnist-train pods' logs";
       log.println(NAME + ": job " + job + " failed: " + error);
-      store.requestStop(job, JsonResponse.JSON.createObjectNode().put("reason", "failed").put("error", error)
-          .toString());
+      store.requestStop(job, JobStop.failed((System.currentTimeMillis() - store.createdMillis(job)) / 1000.0, error)
+          .toJson());
       return JsonResponse.of(200, answer);
     }
     // A pod busy now is likely free within a slice: 25 ms doubling up to 2 s between the attempts of one slice.

@@ -208,8 +208,7 @@ public final class DownpourJobs {
   /** Stops every worker at its next push and shortens the life of the job's keys to {@code keep}. */
   public void cancel(String job, Duration keep) {
     TrainingConfig config = configOf(jobs, job);
-    jobs.requestStop(job, JSON.createObjectNode().put("reason", "cancelled")
-        .put("seconds", (System.currentTimeMillis() - jobs.createdMillis(job)) / 1000.0).toString());
+    jobs.requestStop(job, JobStop.cancelled((System.currentTimeMillis() - jobs.createdMillis(job)) / 1000.0).toJson());
     jobs.expireIn(job, config.workers(), keep);
     parameters(job).expireIn(keep);
   }
@@ -261,23 +260,21 @@ public final class DownpourJobs {
     }
     out.put("bestAccuracy", best);
     out.put("targetAccuracy", config.targetAccuracy());
-    jobs.stopReason(job).ifPresent(r -> {
-      JsonNode reason = read(r);
-      out.set("stop", reason);
-      if ("target".equals(reason.path("reason").asText())) {
-        out.put("secondsToTarget", reason.path("seconds").asDouble());
-      }
-      out.put("cancelled", "cancelled".equals(reason.path("reason").asText()));
-      if ("failed".equals(reason.path("reason").asText())) {
-        out.put("failed", true).put("error", reason.path("error").asText());
-      }
-    });
+    Optional<JobStop> stop = jobs.stopReason(job).map(JobStop::fromJson);
+    stop.ifPresent(r -> out.set("stop", JSON.valueToTree(r)));
+    stop.filter(r -> r.reason() == JobStop.Reason.TARGET).ifPresent(r -> out.put("secondsToTarget", r.seconds()));
+    boolean failed = stop.filter(r -> r.reason() == JobStop.Reason.FAILED).isPresent();
+    out.put("cancelled", stop.filter(r -> r.reason() == JobStop.Reason.CANCELLED).isPresent());
+    stop.filter(r -> r.reason() == JobStop.Reason.FAILED).ifPresent(r -> out.put("failed", true).put("error",
+        r.error()));
     out.put("reenqueuedSlices", jobs.count(job, JobStore.Counter.REENQUEUED));
     out.put("recoveredWorkers", jobs.count(job, JobStore.Counter.RECOVERED));
     out.put("duplicateCalls", jobs.count(job, JobStore.Counter.DUPLICATES));
     out.put("reached", out.has("secondsToTarget"));
-    boolean failed = out.path("failed").asBoolean();
-    out.put("done", done == config.workers() || failed);
+    JobState state = failed ? JobState.FAILED : done == config.workers() ? JobState.DONE
+        : stop.isPresent() ? JobState.STOPPING : JobState.RUNNING;
+    out.put("state", state.name().toLowerCase(Locale.ROOT));
+    out.put("done", state == JobState.DONE || state == JobState.FAILED);
     out.put("workersDone", done);
     boolean overlapped = jobs.slicesOverlapped(job);
     out.put("slicesOverlapped", overlapped);

@@ -341,8 +341,7 @@ public final class DownpourWorker {
       jobs.addEvaluation(job, record.toString());
       jobs.offerBest(job, e.accuracy(), global.toBytes());
       if (config.targetAccuracy() > 0 && e.accuracy() >= config.targetAccuracy()) {
-        jobs.requestStop(job, JSON.createObjectNode().put("reason", "target").put("seconds", seconds)
-            .put("accuracy", e.accuracy()).toString());
+        jobs.requestStop(job, JobStop.target(seconds, e.accuracy()).toJson());
       }
     }
   }
