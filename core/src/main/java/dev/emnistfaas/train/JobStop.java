@@ -1,9 +1,5 @@
 package dev.emnistfaas.train;
 
-import com.fasterxml.jackson.annotation.JsonInclude;
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.ObjectMapper;
-
 /**
  * Why a job was stopped, as the stop flag's one record (JSON): the first reason raised stays.
  *
@@ -12,10 +8,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
  * @param accuracy the accuracy that reached the target (0 otherwise)
  * @param error what failed, for {@link Reason#FAILED} (null otherwise)
  */
-@JsonInclude(JsonInclude.Include.NON_NULL)
 public record JobStop(Reason reason, double seconds, double accuracy, String error) {
-  private static final ObjectMapper JSON = new ObjectMapper();
-
   /** What stops a job before its epochs are used up. */
   public enum Reason {
     /** An evaluation reached the target accuracy. */
@@ -39,18 +32,10 @@ public record JobStop(Reason reason, double seconds, double accuracy, String err
   }
 
   public String toJson() {
-    try {
-      return JSON.writeValueAsString(this);
-    } catch (JsonProcessingException e) {
-      throw new IllegalStateException("cannot serialise " + this, e);
-    }
+    return StoredJson.write(this);
   }
 
   public static JobStop fromJson(String json) {
-    try {
-      return JSON.readValue(json, JobStop.class);
-    } catch (JsonProcessingException e) {
-      throw new IllegalStateException("corrupt stop record in the store (" + e.getOriginalMessage() + "): " + json, e);
-    }
+    return StoredJson.read(json, JobStop.class);
   }
 }

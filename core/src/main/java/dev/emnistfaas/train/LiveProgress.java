@@ -1,8 +1,5 @@
 package dev.emnistfaas.train;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.ObjectMapper;
-
 /**
  * What a running slice reports about itself about once a second, in a record of its own beside the saved
  * position (which resuming relies on): the status shows these figures between slice ends.
@@ -16,22 +13,11 @@ import com.fasterxml.jackson.databind.ObjectMapper;
  */
 public record LiveProgress(int slice, double epochs, long samples, double samplesPerSecond, long millis,
     String host) {
-  private static final ObjectMapper JSON = new ObjectMapper();
-
   public String toJson() {
-    try {
-      return JSON.writeValueAsString(this);
-    } catch (JsonProcessingException e) {
-      throw new IllegalStateException("cannot serialise " + this, e);
-    }
+    return StoredJson.write(this);
   }
 
   public static LiveProgress fromJson(String json) {
-    try {
-      return JSON.readValue(json, LiveProgress.class);
-    } catch (JsonProcessingException e) {
-      throw new IllegalStateException("corrupt live-progress record in the store (" + e.getOriginalMessage()
-          + "): " + json, e);
-    }
+    return StoredJson.read(json, LiveProgress.class);
   }
 }

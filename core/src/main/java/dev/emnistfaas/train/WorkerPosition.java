@@ -1,9 +1,5 @@
 package dev.emnistfaas.train;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.ObjectMapper;
-
 /**
  * What a Downpour worker saves in Redis at the end of each slice, as one JSON document: where it is, its
  * dropout generator's state, and the figures the status shows. Written whole by one compare-and-set, so a
@@ -29,10 +25,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 public record WorkerPosition(WorkerState state, int epoch, int cursor, long steps, long samples, long randomState,
     int slices, long pushes, double computeSeconds, double waitSeconds, double samplesPerSecond, long firstStartMillis,
     long sliceStartMillis, long sliceEndMillis, String host, int shardSize) {
-  private static final ObjectMapper JSON = new ObjectMapper()
-      .configure(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES, true)
-      .configure(DeserializationFeature.FAIL_ON_MISSING_CREATOR_PROPERTIES, true);
-
   public static WorkerPosition initial(long randomState) {
     return new WorkerPosition(WorkerState.RUNNING, 1, 0, 0, 0, randomState, 0, 0, 0, 0, 0, 0, 0, 0, "", 0);
   }
@@ -59,20 +51,11 @@ public record WorkerPosition(WorkerState state, int epoch, int cursor, long step
   }
 
   public String toJson() {
-    try {
-      return JSON.writeValueAsString(this);
-    } catch (JsonProcessingException e) {
-      throw new IllegalStateException("cannot serialise " + this, e);
-    }
+    return StoredJson.write(this);
   }
 
   /** Reads a saved record; a record that does not parse is named in the error with its text. */
   public static WorkerPosition fromJson(String json) {
-    try {
-      return JSON.readValue(json, WorkerPosition.class);
-    } catch (JsonProcessingException e) {
-      throw new IllegalStateException("corrupt worker record in the store (" + e.getOriginalMessage() + "): "
-          + json, e);
-    }
+    return StoredJson.read(json, WorkerPosition.class);
   }
 }

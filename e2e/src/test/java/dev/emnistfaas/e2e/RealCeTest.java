@@ -176,32 +176,28 @@ class RealCeTest {
     throw new AssertionError("no worker reached slice " + slice);
   }
 
+  /** Kills the pod running a worker's slice number {@code slice} (or later); the job must still finish well. */
+  private static void killDuringSlice(String name, int slice, double target) throws Exception {
+    try (CeHarness h = CeHarness.up(CeHarness.Setup.clusterLike())) {
+      JobWatch job = JobWatch.start(h.gateway(), "{\"workers\": 3, \"targetAccuracy\": " + target + "}");
+      String pod = podRunningSlice(h, job, slice);
+      h.killPod(pod);
+      figure(name, "killed " + pod + " at " + (System.currentTimeMillis() - job.startedMillis) + " ms");
+      JsonNode s = job.awaitDone(TIMEOUT, POLL);
+      assertFinishedWell(name + ", M=3", h, job, s, 1);
+    }
+  }
+
   @Test
   @Order(6)
   void aPodKilledDuringAFirstSliceCostsOneLeaseAndOneSlice() throws Exception {
-    try (CeHarness h = CeHarness.up(CeHarness.Setup.clusterLike())) {
-      JobWatch job = JobWatch.start(h.gateway(), "{\"workers\": 3, \"targetAccuracy\": 0.77}");
-      String pod = podRunningSlice(h, job, 1);
-      h.killPod(pod);
-      figure("kill during a first slice", "killed " + pod + " at " + (System.currentTimeMillis() - job.startedMillis)
-          + " ms");
-      JsonNode s = job.awaitDone(TIMEOUT, POLL);
-      assertFinishedWell("pod killed during a first slice, M=3", h, job, s, 1);
-    }
+    killDuringSlice("pod killed during a first slice", 1, 0.77);
   }
 
   @Test
   @Order(7)
   void aPodKilledInSteadyStateCostsOneLeaseAndOneSlice() throws Exception {
-    try (CeHarness h = CeHarness.up(CeHarness.Setup.clusterLike())) {
-      JobWatch job = JobWatch.start(h.gateway(), "{\"workers\": 3, \"targetAccuracy\": 0.78}");
-      String pod = podRunningSlice(h, job, 3);
-      h.killPod(pod);
-      figure("kill in steady state", "killed " + pod + " at " + (System.currentTimeMillis() - job.startedMillis)
-          + " ms");
-      JsonNode s = job.awaitDone(TIMEOUT, POLL);
-      assertFinishedWell("pod killed in steady state, M=3", h, job, s, 1);
-    }
+    killDuringSlice("pod killed in steady state", 3, 0.78);
   }
 
   @Test
