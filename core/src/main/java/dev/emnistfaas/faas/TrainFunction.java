@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.openfaas.model.IRequest;
 import com.openfaas.model.IResponse;
 import dev.emnistfaas.ps.StoreException;
-import dev.emnistfaas.train.DatasetCache;
+import dev.emnistfaas.train.PodWarmUp;
 import dev.emnistfaas.train.DownpourWorker;
 import dev.emnistfaas.train.TrainingConfig;
 import dev.emnistfaas.train.WorkerPosition;
@@ -13,6 +13,7 @@ import java.io.PrintStream;
 import java.net.URI;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * emnist-train: one slice of one worker ({@code {"job": ID, "worker": i, "slice": n}}). When the worker is not
@@ -27,6 +28,8 @@ public final class TrainFunction {
   private final FunctionRuntime runtime;
   private final String host;
   private final PrintStream log;
+  /** The pod's warm-up; complete when there is none. */
+  private volatile CompletableFuture<Void> warm = CompletableFuture.completedFuture(null);
 
   public TrainFunction(FunctionRuntime runtime, String host) {
     this(runtime, host, System.err);
@@ -39,25 +42,30 @@ public final class TrainFunction {
   }
 
   /**
-   * Loads the default data set and ND4J's native code on a thread of its own, so that a pod started before a
-   * job arrives is warm for its first slice (a slice that needs them meanwhile waits for them).
+   * Warms the pod up on a thread of its own (see {@link PodWarmUp}: the default data set, ND4J, and the JIT of
+   * the training step), so that a pod started before a job arrives trains its first slice at full speed. A call
+   * that arrives meanwhile waits for the warm-up instead of competing with it for the CPU. A failed warm-up is
+   * logged with its cause; slices then load what they need themselves, and fail visibly if they cannot.
    */
   public void warmUpInBackground() {
     TrainingConfig defaults = runtime.settings().defaults();
-    Thread t = new Thread(() -> {
-      long t0 = System.nanoTime();
+    warm = CompletableFuture.runAsync(() -> {
       try {
-        DatasetCache.warmUp(defaults.dataSource(), defaults.hidden());
-        log.printf("%s: warm in %.1f s (data %s, ND4J)%n", NAME, (System.nanoTime() - t0) / 1e9, defaults.dataDir());
+        PodWarmUp.Summary s = PodWarmUp.run(defaults);
+        log.printf("%s: warm: data and ND4J in %.1f s (%s), training step compiled in %.1f s (%.0f samples/s)%n",
+            NAME, s.loadSeconds(), defaults.dataDir(), s.jitSeconds(), s.samplesPerSecond());
       } catch (RuntimeException e) {
         synchronized (log) {
-          log.println(NAME + ": warming up on " + defaults.dataDir() + " failed; slices will load on demand: " + e);
+          log.println(NAME + ": warming up on " + defaults.dataDir() + " failed; slices will load what they need: "
+              + e);
           e.printStackTrace(log);
         }
       }
-    }, "emnist-warm-up");
-    t.setDaemon(true);
-    t.start();
+    }, r -> {
+      Thread t = new Thread(r, "emnist-warm-up");
+      t.setDaemon(true);
+      t.start();
+    });
   }
 
   static String body(String job, int worker, int slice) {
@@ -102,6 +110,7 @@ public final class TrainFunction {
           "body must be {\"job\": \"<id>\", \"worker\": <index>, \"slice\": <number>}, got: " + abbreviate(request.getBody()));
     }
     Call call = parsed.get();
+    warm.join();
     try {
       DownpourWorker w = new DownpourWorker(runtime.jobs().parameters(call.job()), runtime.jobs().jobStore(),
           call.job(), call.worker(), host, log);

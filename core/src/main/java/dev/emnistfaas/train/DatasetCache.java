@@ -34,16 +34,6 @@ public final class DatasetCache {
     return shards.byWorker().computeIfAbsent(worker, w -> dataset(source).train().shard(w, workers));
   }
 
-  /**
-   * Loads {@code source} and ND4J's native code (a parameter vector of a {@code hidden}-unit network): what a
-   * pod's first slice would otherwise wait for.
-   */
-  public static void warmUp(EmnistDataset.Source source, int hidden) {
-    EmnistDataset data = dataset(source);
-    dev.emnistfaas.nn.ParameterVector.zeros(new dev.emnistfaas.nn.NetworkShape(LabeledImages.PIXELS, hidden,
-        data.train().classes()));
-  }
-
   /** Whether {@code source} is loaded. */
   static boolean isLoaded(EmnistDataset.Source source) {
     return DATASETS.containsKey(source);

@@ -105,8 +105,26 @@ class RealCeTest {
     }
   }
 
+  /** Pods started before the job (as on a cluster, where they are deployed first) and warm when it arrives. */
   @Test
   @Order(2)
+  void clusterLikeThreeWorkersOnWarmPods() throws Exception {
+    try (CeHarness h = CeHarness.up(CeHarness.Setup.clusterLike())) {
+      long deadline = System.nanoTime() + TIMEOUT.toNanos();
+      for (String pod : TRAIN_PODS) {
+        while (!h.podLog(pod).contains("emnist-train: warm:")) {
+          assertTrue(System.nanoTime() < deadline, pod + " never warmed up:\n" + h.podLog(pod));
+          Thread.sleep(200);
+        }
+      }
+      JobWatch job = JobWatch.start(h.gateway(), "{\"workers\": 3}");
+      JsonNode s = job.awaitDone(TIMEOUT, POLL);
+      assertFinishedWell("cluster-like M=3, warm pods", h, job, s, 0);
+    }
+  }
+
+  @Test
+  @Order(3)
   void aJobNobodyPollsCompletesByItself() throws Exception {
     try (CeHarness h = CeHarness.up(CeHarness.Setup.clusterLike())) {
       JobWatch job = JobWatch.start(h.gateway(), "{\"workers\": 3}");
@@ -127,7 +145,7 @@ class RealCeTest {
   }
 
   @Test
-  @Order(3)
+  @Order(4)
   void oneQueueWorkerAsCeDefaultsRunsSlicesOneAtATimeAndWarns() throws Exception {
     try (CeHarness h = CeHarness.up(new CeHarness.Setup(1, "60s", 3))) {
       JobWatch job = JobWatch.start(h.gateway(), "{\"workers\": 2, \"targetAccuracy\": 0.78}");
@@ -139,7 +157,7 @@ class RealCeTest {
   }
 
   @Test
-  @Order(4)
+  @Order(5)
   void ackWaitBelowTheSliceNeverTrainsASliceTwice() throws Exception {
     try (CeHarness h = CeHarness.up(new CeHarness.Setup(3, "3s", 3))) {
       JobWatch job = JobWatch.start(h.gateway(), "{\"workers\": 3}");
@@ -150,7 +168,7 @@ class RealCeTest {
   }
 
   @Test
-  @Order(5)
+  @Order(6)
   void longSlices() throws Exception {
     try (CeHarness h = CeHarness.up(CeHarness.Setup.clusterLike())) {
       JobWatch job = JobWatch.start(h.gateway(), "{\"workers\": 3, \"sliceSeconds\": 30}");
@@ -189,19 +207,19 @@ class RealCeTest {
   }
 
   @Test
-  @Order(6)
+  @Order(7)
   void aPodKilledDuringAFirstSliceCostsOneLeaseAndOneSlice() throws Exception {
     killDuringSlice("pod killed during a first slice", 1, 0.77);
   }
 
   @Test
-  @Order(7)
+  @Order(8)
   void aPodKilledInSteadyStateCostsOneLeaseAndOneSlice() throws Exception {
     killDuringSlice("pod killed in steady state", 3, 0.78);
   }
 
   @Test
-  @Order(8)
+  @Order(9)
   void redisRestartedWithItsDataIsSurvived() throws Exception {
     try (CeHarness h = CeHarness.up(CeHarness.Setup.clusterLike())) {
       h.redis("CONFIG", "SET", "appendonly", "yes");
@@ -222,7 +240,7 @@ class RealCeTest {
   }
 
   @Test
-  @Order(9)
+  @Order(10)
   void redisLosingItsDataEndsTheJobWithNotFoundAndNothingLoops() throws Exception {
     try (CeHarness h = CeHarness.up(CeHarness.Setup.clusterLike())) {
       JobWatch job = JobWatch.start(h.gateway(), "{\"workers\": 3, \"targetAccuracy\": 0.99}");
