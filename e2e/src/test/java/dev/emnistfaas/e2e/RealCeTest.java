@@ -77,8 +77,9 @@ class RealCeTest {
     for (JsonNode w : s.path("workers")) {
       done = Math.max(done, w.path("finishedSeconds").asDouble());
     }
-    figure(name, String.format("75 %% after %.1f s, done %.1f s after the target; %d status polls, %d 5xx; "
-        + "updates %d = saved pushes %d; re-queued %d, recovered %d, duplicate calls %d", target, done - target,
+    figure(name, String.format("%.0f %% after %.1f s, done %.1f s after the target; %d status polls, %d 5xx; "
+        + "updates %d = saved pushes %d; re-queued %d, recovered %d, duplicate calls %d",
+        100 * s.path("targetAccuracy").asDouble(), target, done - target,
         job.answers.size(), job.serverErrors().size(), pu[1], pu[0], s.path("reenqueuedSlices").asLong(),
         s.path("recoveredWorkers").asLong(), s.path("duplicateCalls").asLong()));
     assertTrue(done - target <= 15, "done " + (done - target) + " s after the target");
@@ -148,7 +149,7 @@ class RealCeTest {
   @Order(4)
   void oneQueueWorkerAsCeDefaultsRunsSlicesOneAtATimeAndWarns() throws Exception {
     try (CeHarness h = CeHarness.up(new CeHarness.Setup(1, "60s", 3))) {
-      JobWatch job = JobWatch.start(h.gateway(), "{\"workers\": 2, \"targetAccuracy\": 0.78}");
+      JobWatch job = JobWatch.start(h.gateway(), "{\"workers\": 2, \"sliceSeconds\": 1, \"targetAccuracy\": 0.78}");
       JsonNode s = job.awaitDone(TIMEOUT, POLL);
       assertFinishedWell("one queue-worker, M=2", h, job, s, 0);
       assertFalse(s.path("slicesOverlapped").asBoolean(), s.toPrettyString());
