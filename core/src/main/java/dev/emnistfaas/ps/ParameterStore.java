@@ -231,36 +231,43 @@ public final class ParameterStore {
     boolean adagrad = rule.needsAccumulators();
     byte[][] readKeys = adagrad ? new byte[][] {paramsKeys[s], marker, accumKeys[s]} : new byte[][] {paramsKeys[s], marker};
     Connection connection = j.getConnection();
-    for (int conflicts = 0; conflicts < MAX_CONFLICT_RETRIES; conflicts++) {
-      // WATCH and the read travel together: Jedis sends both before it waits for the first reply.
-      connection.sendCommand(Protocol.Command.WATCH, paramsKeys[s]);
-      connection.sendCommand(Protocol.Command.MGET, readKeys);
-      connection.getStatusCodeReply();
-      List<byte[]> current = connection.getBinaryMultiBulkReply();
-      if (current.get(0) == null) {
-        j.unwatch();
-        throw new StoreException.NoSuchJob(job);
+    try {
+      for (int conflicts = 0; conflicts < MAX_CONFLICT_RETRIES; conflicts++) {
+        // WATCH and the read travel together: Jedis sends both before it waits for the first reply.
+        connection.sendCommand(Protocol.Command.WATCH, paramsKeys[s]);
+        connection.sendCommand(Protocol.Command.MGET, readKeys);
+        connection.getStatusCodeReply();
+        List<byte[]> current = connection.getBinaryMultiBulkReply();
+        if (current.get(0) == null) {
+          j.unwatch();
+          throw new StoreException.NoSuchJob(job);
+        }
+        LittleEndianFloats.decode(current.get(0), values, valuesFrom, n);
+        if (current.get(1) != null) {
+          j.unwatch();
+          return conflicts; // applied before a dropped connection made us run again; values hold its result
+        }
+        if (adagrad) {
+          LittleEndianFloats.decode(current.get(2), buffers.accumulators, 0, n);
+        }
+        rule.apply(values, valuesFrom, gradient, from, n, buffers.accumulators);
+        Transaction t = j.multi();
+        t.set(paramsKeys[s], buffers.encode(s, values, valuesFrom, n), SetParams.setParams().keepttl());
+        if (adagrad) {
+          t.set(accumKeys[s], buffers.encodeAccumulators(s, n), SetParams.setParams().keepttl());
+        }
+        t.incr(updatesKeys[s]);
+        t.set(marker, bytes("1"), SetParams.setParams().ex(600));
+        List<Object> result = t.exec();
+        if (result != null && !result.isEmpty()) {
+          return conflicts;
+        }
       }
-      LittleEndianFloats.decode(current.get(0), values, valuesFrom, n);
-      if (current.get(1) != null) {
-        j.unwatch();
-        return conflicts; // applied before a dropped connection made us run again; values hold its result
-      }
-      if (adagrad) {
-        LittleEndianFloats.decode(current.get(2), buffers.accumulators, 0, n);
-      }
-      rule.apply(values, valuesFrom, gradient, from, n, buffers.accumulators);
-      Transaction t = j.multi();
-      t.set(paramsKeys[s], buffers.encode(s, values, valuesFrom, n), SetParams.setParams().keepttl());
-      if (adagrad) {
-        t.set(accumKeys[s], buffers.encodeAccumulators(s, n), SetParams.setParams().keepttl());
-      }
-      t.incr(updatesKeys[s]);
-      t.set(marker, bytes("1"), SetParams.setParams().ex(600));
-      List<Object> result = t.exec();
-      if (result != null && !result.isEmpty()) {
-        return conflicts;
-      }
+    } catch (RuntimeException e) {
+      // WATCH went out raw (Jedis does not track it): a connection handed back after a failure between WATCH and
+      // EXEC would still be watching, and its next transaction would be discarded. The pool closes a broken one.
+      connection.setBroken();
+      throw e;
     }
     throw new IllegalStateException("shard " + s + " of job " + job + ": " + MAX_CONFLICT_RETRIES
         + " pushes in a row lost the race; the store is overloaded");

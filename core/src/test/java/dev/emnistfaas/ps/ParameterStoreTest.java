@@ -55,6 +55,25 @@ class ParameterStoreTest {
         new UpdateRule(UpdateRule.Kind.SGD, 1f), Duration.ofHours(1));
   }
 
+  /**
+   * A push that fails between its WATCH and its EXEC (here: a corrupt stored value) must not hand its connection
+   * back to the pool still watching: the next transaction on that connection would be discarded as soon as the
+   * watched key changed.
+   */
+  @Test
+  void aPushThatFailsLeavesNoWatchBehind() {
+    ParameterStore store = sgdStore(1);
+    String key = "emnist:{" + store.job() + ":0}:params";
+    redis.call(j -> j.set(key, "corrupt"));
+    assertThrows(IllegalStateException.class, () -> store.push(new float[SIZE]));
+    // The pool hands out its most recently returned connection first: the failed push's, were it returned.
+    redis.call(j -> j.set(key, "changed after the failed push"));
+    JobStore jobs = new JobStore(redis, "emnist", Duration.ofHours(1));
+    for (int i = 0; i < 4; i++) {
+      assertEquals(i + 1, jobs.countOnce(store.job(), JobStore.Counter.DUPLICATES, "event-" + i));
+    }
+  }
+
   @Test
   void fetchReturnsWhatWasStored() {
     ParameterStore store = sgdStore(5);
