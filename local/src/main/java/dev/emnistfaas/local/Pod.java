@@ -11,6 +11,7 @@ final class Pod {
   private final Function<IRequest, IResponse> handler;
   private final Semaphore serving = new Semaphore(1, true);
   private volatile Thread current;
+  private volatile boolean killed;
   private final long readyAtNanos;
 
   Pod(String name, Function<IRequest, IResponse> handler, java.time.Duration coldStart) {
@@ -36,8 +37,17 @@ final class Pod {
       if (starting > 0) {
         java.util.concurrent.locks.LockSupport.parkNanos(starting); // still starting: the call waits, as on a fresh pod
       }
-      return handler.apply(request);
+      IResponse response = handler.apply(request);
+      if (killed) {
+        // The caller of a killed pod gets the gateway's answer, not the dying handler's.
+        com.openfaas.model.Response bad = new com.openfaas.model.Response();
+        bad.setStatusCode(502);
+        bad.setBody("upstream pod " + name + " died mid-request\n");
+        return bad;
+      }
+      return response;
     } finally {
+      killed = false;
       current = null;
       Thread.interrupted();
       serving.release();
@@ -45,14 +55,16 @@ final class Pod {
   }
 
   /**
-   * Kills the call in progress, as a pod dying mid-request would: its thread is interrupted, and the handler
-   * stops without cleaning up. The pod then serves new calls, like its replacement.
+   * Kills the call in progress, as a pod dying mid-request would: its thread is interrupted, and its caller gets
+   * 502, as from the gateway. The pod then serves new calls, like its replacement. (Unlike a real kill, the
+   * handler's own clean-up still runs; the end-to-end suite kills real pods.)
    */
   boolean kill() {
     Thread t = current;
     if (t == null) {
       return false;
     }
+    killed = true;
     t.interrupt();
     return true;
   }
