@@ -9,7 +9,10 @@ import dev.emnistfaas.train.DownpourJobs;
 import dev.emnistfaas.train.TrainingConfig;
 import dev.emnistfaas.ps.JobStore;
 import dev.emnistfaas.train.JobStop;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -24,15 +27,18 @@ import java.util.concurrent.TimeUnit;
  * {@code ?job=ID&cancel=1}: stop the job. {@code ?callback=1&job=…&worker=…&slice=…}: the gateway's callback
  * for an emnist-train call; a slice dropped by the platform (429 from a busy pod, 5xx) is queued again, after a
  * short backoff kept off the callback's own answer (the CE queue-worker waits for it).
- * Otherwise (a POST, its body an optional JSON object of config overrides): validate, write the initial
- * parameters and the config to Redis, start the M workers with asynchronous emnist-train calls, and answer 202
- * with the job id. (The OpenFaaS Java entrypoint does not pass the HTTP method to handlers, so the query
+ * With a body (a JSON object of config overrides, {@code {}} for the defaults): validate — every problem is
+ * listed at once, 400, and nothing is written; over 64 KB, 413 — then write the initial parameters and the
+ * config to Redis, start the M workers with asynchronous emnist-train calls, and answer 202 with the job id.
+ * An empty body (a browser's GET) never starts a job: it answers how to start one and the newest jobs. (The OpenFaaS Java entrypoint does not pass the HTTP method to handlers, so the query
  * decides.)
  */
 public final class SetupFunction {
   public static final String NAME = "emnist-setup";
   /** Failed (5xx) deliveries of one slice before the job is marked failed: a slice that fails this often fails for good. */
   static final int MAX_FAILED_DELIVERIES = 10;
+  /** The largest body a new job's config may have. */
+  static final int MAX_BODY_BYTES = 64 * 1024;
   /** Attempts of one slice queued again without delay. */
   private static final int FREE_RETRIES = 3;
   /** How long a cancelled job's keys stay readable. */
@@ -158,15 +164,38 @@ public final class SetupFunction {
     }
   }
 
+  /**
+   * An empty body (what a browser's or a probe's GET sends): never a new job, but how to start one and the
+   * newest jobs.
+   */
+  private IResponse usage() {
+    ObjectNode out = JsonResponse.JSON.createObjectNode();
+    ArrayNode usage = out.putArray("usage");
+    String self = runtime.settings().gateway() + "/function/" + NAME;
+    usage.add("start a job: POST a JSON object of config overrides to " + self + ", e.g. {\"workers\": 2}, or {} "
+        + "for the defaults below");
+    usage.add("follow a job: GET " + self + "?job=ID");
+    usage.add("cancel a job: GET " + self + "?job=ID&cancel=1");
+    out.set("jobs", runtime.jobs().list(20));
+    out.set("defaults", JsonResponse.JSON.valueToTree(runtime.settings().defaults()));
+    return JsonResponse.of(200, out);
+  }
+
   private IResponse create(String body) {
-    TrainingConfig config;
-    try {
-      config = runtime.settings().defaults().withJson(body);
-    } catch (IllegalArgumentException e) {
-      return JsonResponse.invalid(List.of(e.getMessage()));
+    if (body == null || body.isBlank()) {
+      return usage();
     }
-    List<String> problems = DownpourJobs.problems(config);
+    int bytes = body.getBytes(StandardCharsets.UTF_8).length;
+    if (bytes > MAX_BODY_BYTES) {
+      return JsonResponse.error(log, NAME, "a new job", 413, "body has " + bytes + " bytes; a config is at most "
+          + MAX_BODY_BYTES + " bytes of JSON");
+    }
+    TrainingConfig.Overrides overrides = runtime.settings().defaults().readOverrides(body);
+    TrainingConfig config = overrides.config();
+    List<String> problems = new ArrayList<>(overrides.problems());
+    problems.addAll(DownpourJobs.problems(config));
     if (!problems.isEmpty()) {
+      log.println(NAME + ": HTTP 400 for a new job: " + String.join("; ", problems));
       return JsonResponse.invalid(problems);
     }
     String job;

@@ -86,7 +86,35 @@ public final class JobStore {
       return false;
     }
     onJob(job, j -> j.set(key(job, "created"), "" + createdMillis, SetParams.setParams().ex(ttl.toSeconds())));
+    redis.callOn(indexKey(), j -> j.zadd(indexKey(), createdMillis, job));
     return true;
+  }
+
+  /** The index of jobs by creation time: the one key outside any job's hash tag. */
+  private String indexKey() {
+    return prefix + ":jobs";
+  }
+
+  /**
+   * The newest jobs whose keys still exist, newest first, at most {@code max}; index entries of jobs that expired
+   * or were deleted are dropped on the way.
+   */
+  public List<String> recentJobs(int max) {
+    String index = indexKey();
+    redis.callOn(index, j -> j.zremrangeByScore(index, Double.NEGATIVE_INFINITY,
+        System.currentTimeMillis() - ttl.toMillis()));
+    List<String> out = new ArrayList<>();
+    for (String job : redis.callOn(index, j -> j.zrevrange(index, 0, 4L * max - 1))) {
+      if (out.size() == max) {
+        break;
+      }
+      if (config(job).isPresent()) {
+        out.add(job);
+      } else {
+        redis.callOn(index, j -> j.zrem(index, job));
+      }
+    }
+    return out;
   }
 
   /** When the job was created (epoch millis): the zero of every time the job reports. */

@@ -205,6 +205,26 @@ public final class DownpourJobs {
     return Duration.ofMillis(Math.max(10_000, (long) (2000 * config.sliceSeconds() * config.workers())));
   }
 
+  /** The newest jobs in the store, newest first: id, creation time, state and workers done. */
+  public ArrayNode list(int max) {
+    ArrayNode out = JSON.createArrayNode();
+    for (String job : jobs.recentJobs(max)) {
+      try {
+        Records r = Records.read(jobs, job);
+        int done = (int) r.workers().stream().filter(WorkerView::done).count();
+        Optional<JobStop> stop = jobs.stopReason(job).map(JobStop::fromJson);
+        JobState state = stop.filter(s -> s.reason() == JobStop.Reason.FAILED).isPresent() ? JobState.FAILED
+            : done == r.config().workers() ? JobState.DONE : stop.isPresent() ? JobState.STOPPING : JobState.RUNNING;
+        out.addObject().put("job", job).put("created", java.time.Instant.ofEpochMilli(r.created()).toString())
+            .put("state", state.name().toLowerCase(Locale.ROOT)).put("workers", r.config().workers())
+            .put("workersDone", done);
+      } catch (StoreException.NoSuchJob e) {
+        // expired between the index and the read: not a job any more
+      }
+    }
+    return out;
+  }
+
   /** Stops every worker at its next push and shortens the life of the job's keys to {@code keep}. */
   public void cancel(String job, Duration keep) {
     TrainingConfig config = configOf(jobs, job);

@@ -9,8 +9,9 @@ import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.MapperFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.exc.MismatchedInputException;
-import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.lang.reflect.RecordComponent;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -93,33 +94,108 @@ public record TrainingConfig(
         "workers", 2, "nFetch", 10, "nPush", 10));
   }
 
-  /**
-   * This config with the fields of {@code overrides} replaced, as a JSON body would: unknown fields and values
-   * of the wrong type are refused with a message naming the field. Ranges are not checked here; see
-   * {@link #problems}.
-   */
-  public TrainingConfig with(Map<String, ?> overrides) {
-    Map<String, Object> merged = JSON.convertValue(this, new TypeReference<LinkedHashMap<String, Object>>() {});
-    merged.putAll(overrides);
-    try {
-      return JSON.convertValue(merged, TrainingConfig.class);
-    } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException(describe(e), e);
+  /** A config that cannot be used: every problem found, each naming its field in our own words. */
+  public static final class InvalidConfig extends IllegalArgumentException {
+    private final List<String> problems;
+
+    public InvalidConfig(List<String> problems) {
+      super("invalid training config: " + String.join("; ", problems));
+      this.problems = List.copyOf(problems);
+    }
+
+    public List<String> problems() {
+      return problems;
     }
   }
 
-  /** This config with the fields of a JSON object replaced; see {@link #with(Map)}. */
+  /**
+   * A JSON body read against this config: the config with every well-typed field applied, and the problems of
+   * the body itself (not JSON, not an object, unknown fields, values of the wrong type), all of them.
+   */
+  public record Overrides(TrainingConfig config, List<String> problems) {}
+
+  /**
+   * This config with the fields of {@code overrides} replaced, as a JSON body would; unknown fields and values of
+   * the wrong type are refused, every one named. Ranges are not checked here; see {@link #problems}.
+   */
+  public TrainingConfig with(Map<String, ?> overrides) {
+    return orThrow(apply(JSON.valueToTree(overrides)));
+  }
+
+  /** This config with the fields of a JSON object replaced; see {@link #with(Map)}. Blank: no change. */
   public TrainingConfig withJson(String json) {
+    return orThrow(readOverrides(json));
+  }
+
+  private static TrainingConfig orThrow(Overrides o) {
+    if (!o.problems().isEmpty()) {
+      throw new InvalidConfig(o.problems());
+    }
+    return o.config();
+  }
+
+  /** Reads a JSON body of overrides (see {@link Overrides}); blank means none. */
+  public Overrides readOverrides(String json) {
     if (json == null || json.isBlank()) {
-      return this;
+      return new Overrides(this, List.of());
     }
-    Map<String, Object> overrides;
+    JsonNode body;
     try {
-      overrides = JSON.readValue(json, new TypeReference<LinkedHashMap<String, Object>>() {});
+      body = JSON.readTree(json);
     } catch (JsonProcessingException e) {
-      throw new IllegalArgumentException("body: not a JSON object (" + e.getOriginalMessage() + ")", e);
+      return new Overrides(this, List.of("body: not JSON (" + firstLine(e.getOriginalMessage()) + ")"));
     }
-    return with(overrides);
+    return apply(body);
+  }
+
+  private Overrides apply(JsonNode body) {
+    if (body == null || !body.isObject()) {
+      return new Overrides(this, List.of("body: must be a JSON object of config fields such as {\"workers\": 2}, "
+          + "got " + (body == null ? "nothing" : shown(body))));
+    }
+    Map<String, Class<?>> types = new LinkedHashMap<>();
+    for (RecordComponent c : TrainingConfig.class.getRecordComponents()) {
+      types.put(c.getName(), c.getType());
+    }
+    ObjectNode merged = JSON.valueToTree(this);
+    List<String> problems = new ArrayList<>();
+    body.fields().forEachRemaining(e -> {
+      Class<?> type = types.get(e.getKey());
+      String problem = type == null ? "unknown field (the fields are " + String.join(", ", types.keySet()) + ")"
+          : typeProblem(e.getValue(), type);
+      if (problem != null) {
+        problems.add(e.getKey() + ": " + problem);
+      } else {
+        merged.set(e.getKey(), e.getValue());
+      }
+    });
+    return new Overrides(JSON.convertValue(merged, TrainingConfig.class), problems);
+  }
+
+  /** What is wrong with {@code v} as a value of a field of type {@code type}, or null. */
+  private static String typeProblem(JsonNode v, Class<?> type) {
+    if (type == int.class || type == long.class) {
+      boolean whole = v.isIntegralNumber() || (v.isNumber() && v.asDouble() == Math.rint(v.asDouble()));
+      boolean fits = type == int.class ? v.canConvertToInt() : v.canConvertToLong();
+      return whole && fits ? null : "must be a whole number" + (type == int.class ? " (32-bit)" : "") + ", got "
+          + shown(v);
+    }
+    if (type == double.class) {
+      return v.isNumber() ? null : "must be a number, got " + shown(v);
+    }
+    if (type == boolean.class) {
+      return v.isBoolean() ? null : "must be true or false, got " + shown(v);
+    }
+    return v.isTextual() ? null : "must be a string, got " + shown(v);
+  }
+
+  private static String shown(JsonNode v) {
+    String s = v.toString();
+    return s.length() <= 40 ? s : s.substring(0, 40) + "…";
+  }
+
+  private static String firstLine(String message) {
+    return message == null ? "unreadable" : message.replaceAll("(?s)\\s*\\n.*", "");
   }
 
   public String toJson() {
@@ -136,18 +212,6 @@ public record TrainingConfig(
     } catch (JsonProcessingException e) {
       throw new IllegalArgumentException("stored config is not valid: " + e.getOriginalMessage(), e);
     }
-  }
-
-  private static String describe(IllegalArgumentException e) {
-    Throwable cause = e.getCause();
-    if (cause instanceof UnrecognizedPropertyException u) {
-      return u.getPropertyName() + ": unknown field";
-    }
-    if (cause instanceof MismatchedInputException m && !m.getPath().isEmpty()) {
-      String field = m.getPath().get(m.getPath().size() - 1).getFieldName();
-      return field + ": wrong type (" + m.getOriginalMessage().replaceAll("\\s*\\n.*", "") + ")";
-    }
-    return "config: " + e.getMessage();
   }
 
   /** Every problem with the values, each naming its field; empty when the config is usable. */

@@ -58,12 +58,12 @@ class SingleProcessTrainerTest {
     assertEquals(64, d.withJson("{\"batch\": 64}").batch());
     assertEquals("adagrad", d.optimizer());
     assertEquals(d, TrainingConfig.fromJson(d.toJson()));
-    assertEquals("bogus: unknown field", org.junit.jupiter.api.Assertions.assertThrows(
-        IllegalArgumentException.class, () -> d.withJson("{\"bogus\": 1}")).getMessage());
-    String wrongType = org.junit.jupiter.api.Assertions.assertThrows(
-        IllegalArgumentException.class, () -> d.withJson("{\"workers\": \"many\"}")).getMessage();
-    assertTrue(wrongType.startsWith("workers: wrong type"), wrongType);
-    assertTrue(org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
-        () -> d.withJson("[1]")).getMessage().startsWith("body: not a JSON object"));
+    java.util.function.Function<String, java.util.List<String>> problems = json -> org.junit.jupiter.api.Assertions
+        .assertThrows(TrainingConfig.InvalidConfig.class, () -> d.withJson(json)).problems();
+    assertTrue(problems.apply("{\"bogus\": 1}").get(0).startsWith("bogus: unknown field (the fields are dataDir,"));
+    assertEquals(java.util.List.of("workers: must be a whole number (32-bit), got \"many\""),
+        problems.apply("{\"workers\": \"many\"}"));
+    assertEquals(java.util.List.of("body: must be a JSON object of config fields such as {\"workers\": 2}, got [1]"),
+        problems.apply("[1]"));
   }
 }
