@@ -88,10 +88,10 @@ class LocalGatewayTest {
           {"{\"workers\": 0}", "workers: must be in 1..1024, got 0"},
           {"{\"nFetch\": 0}", "nFetch: must be ≥ 1, got 0"},
           {"{\"bogus\": 1}", "bogus: unknown field"},
-          {"{\"batch\": \"big\"}", "batch: wrong type"},
+          {"{\"batch\": \"big\"}", "batch: must be a whole number (32-bit), got \"big\""},
           {"{\"optimizer\": \"momentum\"}", "optimizer: Downpour workers apply sgd or adagrad"},
           {"{\"dataDir\": \"/nowhere\"}", "dataDir: /nowhere: data directory not found"},
-          {"not json", "body: not a JSON object"}};
+          {"not json", "body: not JSON ("}};
       for (String[] c : cases) {
         HttpResponse<String> r = post(setup, c[0]);
         assertEquals(400, r.statusCode(), c[0] + " -> " + r.body());
