@@ -213,8 +213,7 @@ public final class DownpourJobs {
         Records r = Records.read(jobs, job);
         int done = (int) r.workers().stream().filter(WorkerView::done).count();
         Optional<JobStop> stop = jobs.stopReason(job).map(JobStop::fromJson);
-        JobState state = stop.filter(s -> s.reason() == JobStop.Reason.FAILED).isPresent() ? JobState.FAILED
-            : done == r.config().workers() ? JobState.DONE : stop.isPresent() ? JobState.STOPPING : JobState.RUNNING;
+        JobState state = stateOf(stop, done, r.config().workers());
         out.addObject().put("job", job).put("created", java.time.Instant.ofEpochMilli(r.created()).toString())
             .put("state", state.name().toLowerCase(Locale.ROOT)).put("workers", r.config().workers())
             .put("workersDone", done);
@@ -291,8 +290,7 @@ public final class DownpourJobs {
     out.put("recoveredWorkers", jobs.count(job, JobStore.Counter.RECOVERED));
     out.put("duplicateCalls", jobs.count(job, JobStore.Counter.DUPLICATES));
     out.put("reached", out.has("secondsToTarget"));
-    JobState state = failed ? JobState.FAILED : done == config.workers() ? JobState.DONE
-        : stop.isPresent() ? JobState.STOPPING : JobState.RUNNING;
+    JobState state = stateOf(stop, done, config.workers());
     out.put("state", state.name().toLowerCase(Locale.ROOT));
     out.put("done", state == JobState.DONE || state == JobState.FAILED);
     out.put("workersDone", done);
@@ -305,6 +303,14 @@ public final class DownpourJobs {
           + "(give the queue-worker at least " + config.workers() + " replicas and the function as many pods)");
     }
     return out;
+  }
+
+  /** A job's state from its stop record and how many of its workers are done. */
+  private static JobState stateOf(Optional<JobStop> stop, int done, int workers) {
+    if (stop.filter(s -> s.reason() == JobStop.Reason.FAILED).isPresent()) {
+      return JobState.FAILED;
+    }
+    return done == workers ? JobState.DONE : stop.isPresent() ? JobState.STOPPING : JobState.RUNNING;
   }
 
   private static JsonNode read(String json) {
