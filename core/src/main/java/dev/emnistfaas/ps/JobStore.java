@@ -135,20 +135,22 @@ public final class JobStore {
     return Optional.ofNullable(onJob(job, j -> j.get(key(job, workerKey(worker)))));
   }
 
-  /** One worker's two records, as read together. */
-  public record WorkerRecords(Optional<String> saved, Optional<String> live) {}
+  /** One worker's records, as read together: saved position, live report, and whether a call holds its lease. */
+  public record WorkerRecords(Optional<String> saved, Optional<String> live, boolean leased) {}
 
-  /** Every worker's saved and live records, read in one round trip. */
+  /** Every worker's records, read in one round trip. */
   public List<WorkerRecords> workers(String job, int workers) {
-    String[] keys = new String[2 * workers];
+    String[] keys = new String[3 * workers];
     for (int w = 0; w < workers; w++) {
-      keys[2 * w] = key(job, workerKey(w));
-      keys[2 * w + 1] = key(job, liveKey(w));
+      keys[3 * w] = key(job, workerKey(w));
+      keys[3 * w + 1] = key(job, liveKey(w));
+      keys[3 * w + 2] = key(job, leaseKey(w));
     }
     List<String> values = onJob(job, j -> j.mget(keys));
     List<WorkerRecords> out = new ArrayList<>(workers);
     for (int w = 0; w < workers; w++) {
-      out.add(new WorkerRecords(Optional.ofNullable(values.get(2 * w)), Optional.ofNullable(values.get(2 * w + 1))));
+      out.add(new WorkerRecords(Optional.ofNullable(values.get(3 * w)), Optional.ofNullable(values.get(3 * w + 1)),
+          values.get(3 * w + 2) != null));
     }
     return out;
   }

@@ -123,8 +123,11 @@ public final class DownpourJobs {
     return status(job, records);
   }
 
-  /** One worker as the store has it: its saved position (none before its first slice) and its live report. */
-  private record WorkerView(Optional<WorkerPosition> saved, Optional<LiveProgress> live) {
+  /**
+   * One worker as the store has it: its saved position (none before its first slice), its live report, and
+   * whether a call holds its lease (a slice is running or about to).
+   */
+  private record WorkerView(Optional<WorkerPosition> saved, Optional<LiveProgress> live, boolean leased) {
     /** When the worker last showed a sign of life, or {@code fallback} if never. */
     long lastActivityMillis(long fallback) {
       long t = fallback;
@@ -150,7 +153,8 @@ public final class DownpourJobs {
       TrainingConfig config = configOf(jobs, job);
       List<WorkerView> workers = new ArrayList<>(config.workers());
       for (JobStore.WorkerRecords r : jobs.workers(job, config.workers())) {
-        workers.add(new WorkerView(r.saved().map(WorkerPosition::fromJson), r.live().map(LiveProgress::fromJson)));
+        workers.add(new WorkerView(r.saved().map(WorkerPosition::fromJson), r.live().map(LiveProgress::fromJson),
+            r.leased()));
       }
       return new Records(config, jobs.createdMillis(job), workers);
     }
@@ -213,7 +217,7 @@ public final class DownpourJobs {
         Records r = Records.read(jobs, job);
         int done = (int) r.workers().stream().filter(WorkerView::done).count();
         Optional<JobStop> stop = jobs.stopReason(job).map(JobStop::fromJson);
-        JobState state = stateOf(stop, done, r.config().workers());
+        JobState state = stateOf(stop, r.workers());
         out.addObject().put("job", job).put("created", java.time.Instant.ofEpochMilli(r.created()).toString())
             .put("state", state.name().toLowerCase(Locale.ROOT)).put("workers", r.config().workers())
             .put("workersDone", done);
@@ -290,7 +294,7 @@ public final class DownpourJobs {
     out.put("recoveredWorkers", jobs.count(job, JobStore.Counter.RECOVERED));
     out.put("duplicateCalls", jobs.count(job, JobStore.Counter.DUPLICATES));
     out.put("reached", out.has("secondsToTarget"));
-    JobState state = stateOf(stop, done, config.workers());
+    JobState state = stateOf(stop, records.workers());
     out.put("state", state.name().toLowerCase(Locale.ROOT));
     out.put("done", state == JobState.DONE || state == JobState.FAILED);
     out.put("workersDone", done);
@@ -305,12 +309,19 @@ public final class DownpourJobs {
     return out;
   }
 
-  /** A job's state from its stop record and how many of its workers are done. */
-  private static JobState stateOf(Optional<JobStop> stop, int done, int workers) {
+  /**
+   * A job's state from its stop record and its workers. A cancelled job is done once no call holds a worker's
+   * lease: a slice still queued (or waiting for its pod to warm up) would only see the stop and end, and whoever
+   * cancelled should not wait for it.
+   */
+  private static JobState stateOf(Optional<JobStop> stop, List<WorkerView> workers) {
     if (stop.filter(s -> s.reason() == JobStop.Reason.FAILED).isPresent()) {
       return JobState.FAILED;
     }
-    return done == workers ? JobState.DONE : stop.isPresent() ? JobState.STOPPING : JobState.RUNNING;
+    boolean allDone = workers.stream().allMatch(WorkerView::done);
+    boolean cancelledAndIdle = stop.filter(s -> s.reason() == JobStop.Reason.CANCELLED).isPresent()
+        && workers.stream().noneMatch(WorkerView::leased);
+    return allDone || cancelledAndIdle ? JobState.DONE : stop.isPresent() ? JobState.STOPPING : JobState.RUNNING;
   }
 
   private static JsonNode read(String json) {
