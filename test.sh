@@ -4,7 +4,8 @@
 # then ./emnist train --gateway creates the job through emnist-setup and follows its status). Each round is
 # bounded by --timeout; a failed round is reported and the next one runs. Raw results are appended to
 # output.txt; at the end results.md (per scenario: Round, Time (s), Iterations, a column per worker, Avg and
-# Stdev rows) and scenarios.png are written to the run's folder and results.md is copied to the top.
+# Stdev rows) and scenarios.png are written to the run's folder. Nothing committed is overwritten: the published
+# figures (results.md at the top) change only when someone copies a run's results.md there on purpose.
 #
 #   ./test.sh [--local | --cluster] [--rounds N] [--timeout SECONDS] [scenario files...]
 #   cluster mode reads OPENFAAS_URL (default http://127.0.0.1:8080) and needs faas-cli; kubectl is optional
@@ -78,5 +79,5 @@ for s in "${scenarios[@]}"; do
     grep 'Worker ID' "$log" >> output.txt
   done
 done
-./emnist report "$run" > /dev/null && cp "$run/results.md" results.md
-echo "== wrote $run/results.md, $run/scenarios.png and results.md"
+./emnist report "$run" > /dev/null
+echo "== wrote $run/results.md and $run/scenarios.png (to publish them: cp $run/results.md results.md)"
