@@ -151,9 +151,30 @@ public final class BenchmarkReport {
       errors.add(0.0);
     }
     chart.addSeries("time to target", names, means, errors);
+    // A round top with room for the error bars, so the axis gets several readable ticks.
+    double top = 0;
+    for (int i = 0; i < means.size(); i++) {
+      top = Math.max(top, means.get(i) + errors.get(i));
+    }
+    chart.getStyler().setYAxisMin(0.0).setYAxisMax(niceCeiling(top * 1.1)).setYAxisDecimalPattern("#0.#")
+        .setYAxisTickMarkSpacingHint(40);
     Path tmp = file.resolveSibling("tmp-" + file.getFileName());
     BitmapEncoder.saveBitmap(chart, tmp.toString(), BitmapEncoder.BitmapFormat.PNG);
     Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+  }
+
+  /** The smallest of 1, 2, 2.5, 5 times a power of ten that is at least {@code v} (1 for nothing to show). */
+  static double niceCeiling(double v) {
+    if (!(v > 0)) {
+      return 1;
+    }
+    double power = Math.pow(10, Math.floor(Math.log10(v)));
+    for (double step : new double[] {1, 2, 2.5, 5, 10}) {
+      if (step * power >= v) {
+        return step * power;
+      }
+    }
+    return 10 * power;
   }
 
   private static double[] append(double[] a, double v) {

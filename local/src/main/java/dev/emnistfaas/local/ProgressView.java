@@ -59,9 +59,17 @@ final class ProgressView {
 
   private String globalLine(JsonNode s, double seconds) {
     JsonNode evals = s.path("evaluations");
-    double last = evals.size() == 0 ? 0 : evals.get(evals.size() - 1).path("accuracy").asDouble();
-    return String.format("global accuracy %5.2f %% (best %5.2f %%, target %.2f %%)  %6.1f s%s", 100 * last,
-        100 * s.path("bestAccuracy").asDouble(), 100 * target, seconds,
+    // The evaluation with the latest time is the current one (several workers evaluate, each stores on finishing).
+    JsonNode last = null;
+    for (JsonNode e : evals) {
+      if (last == null || e.path("seconds").asDouble() >= last.path("seconds").asDouble()) {
+        last = e;
+      }
+    }
+    String accuracy = last == null ? "global accuracy   –     (no evaluation yet)"
+        : String.format("global accuracy %5.2f %% (best %5.2f %%)", 100 * last.path("accuracy").asDouble(),
+            100 * s.path("bestAccuracy").asDouble());
+    return String.format("%s, target %.2f %%  %6.1f s%s", accuracy, 100 * target, seconds,
         s.has("warning") ? "  warning: " + s.path("warning").asText() : "");
   }
 }

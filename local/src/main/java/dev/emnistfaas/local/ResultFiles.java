@@ -29,43 +29,57 @@ final class ResultFiles {
   }
 
   /**
-   * The global evaluation accuracy against time (left axis) and each worker's progress in epochs (right
-   * axis), from the result's evaluations and progress samples.
+   * The global evaluation accuracy against time (left axis, in time order, with the target across the whole
+   * run) and each worker's progress in epochs (right axis), from the result's evaluations and the progress
+   * sampled at every status poll (live figures while a slice runs).
    */
   static void writePlot(Path file, JsonNode result) throws IOException {
     System.setProperty("java.awt.headless", "true");
     XYChart chart = new XYChartBuilder().width(900).height(540)
         .title("emnist-faas job " + result.path("job").asText() + ": " + result.path("workers").size()
             + " workers, batch " + result.path("config").path("batch").asInt())
-        .xAxisTitle("seconds since the job started").yAxisTitle("global evaluation accuracy").build();
+        .xAxisTitle("seconds since the job started").yAxisTitle("global evaluation accuracy (%)").build();
     chart.setYAxisGroupTitle(1, "worker progress (epochs)");
     chart.getStyler().setYAxisGroupPosition(1, org.knowm.xchart.style.Styler.YAxisPosition.Right);
     chart.getStyler().setLegendPosition(org.knowm.xchart.style.Styler.LegendPosition.InsideSE);
-    List<Double> t = new ArrayList<>();
-    List<Double> acc = new ArrayList<>();
+    // Evaluations arrive from several workers and are stored as each one finishes: order them by time.
+    List<double[]> evals = new ArrayList<>();
     for (JsonNode e : result.path("evaluations")) {
-      t.add(e.path("seconds").asDouble());
-      acc.add(e.path("accuracy").asDouble());
+      evals.add(new double[] {e.path("seconds").asDouble(), e.path("accuracy").asDouble()});
     }
-    if (t.isEmpty()) {
-      t.add(0.0);
-      acc.add(0.0);
+    evals.sort(java.util.Comparator.comparingDouble(e -> e[0]));
+    double end = Math.max(result.path("wallSeconds").asDouble(), 1e-3);
+    for (JsonNode p : result.path("progress")) {
+      end = Math.max(end, p.path("seconds").asDouble());
     }
-    XYSeries accuracy = chart.addSeries("global accuracy", t, acc);
-    accuracy.setMarker(SeriesMarkers.CIRCLE);
+    if (!evals.isEmpty()) {
+      end = Math.max(end, evals.get(evals.size() - 1)[0]);
+      XYSeries accuracy = chart.addSeries("global accuracy", evals.stream().map(e -> e[0]).toList(),
+          evals.stream().map(e -> 100 * e[1]).toList());
+      accuracy.setMarker(SeriesMarkers.CIRCLE);
+    }
     double target = result.path("config").path("targetAccuracy").asDouble();
     if (target > 0) {
-      XYSeries line = chart.addSeries("target", List.of(t.get(0), Math.max(t.get(t.size() - 1), 1e-3)),
-          List.of(target, target));
+      XYSeries line = chart.addSeries(String.format("target %.0f %%", 100 * target), List.of(0.0, end),
+          List.of(100 * target, 100 * target));
       line.setMarker(SeriesMarkers.NONE);
     }
+    chart.getStyler().setXAxisMin(0.0).setXAxisMax(end).setYAxisMin(0, 0.0).setYAxisMax(0, 100.0)
+        .setYAxisMin(1, 0.0).setXAxisDecimalPattern("#0.#").setYAxisDecimalPattern("#0.#");
     int workers = result.path("workers").size();
     for (int w = 0; w < workers; w++) {
+      // The status polls (every 0.2 s) repeat a worker's live figure until it next reports (about every
+      // second): only the samples where it changed, and the last, are drawn, so the line joins real reports.
       List<Double> pt = new ArrayList<>();
       List<Double> epochs = new ArrayList<>();
-      for (JsonNode p : result.path("progress")) {
-        pt.add(p.path("seconds").asDouble());
-        epochs.add(p.path("epochs").path(w).asDouble());
+      JsonNode samples = result.path("progress");
+      for (int i = 0; i < samples.size(); i++) {
+        double e = samples.get(i).path("epochs").path(w).asDouble();
+        boolean changed = epochs.isEmpty() || e != epochs.get(epochs.size() - 1);
+        if (changed || i == samples.size() - 1) {
+          pt.add(samples.get(i).path("seconds").asDouble());
+          epochs.add(e);
+        }
       }
       if (pt.isEmpty()) {
         continue;
