@@ -10,8 +10,12 @@ import java.util.TreeSet;
  * The training and evaluation parts of one EMNIST split in a directory. With both official file sets present
  * they are train and test; with only one, that set is split by a seeded permutation and the last
  * {@code evalFraction} of it becomes the evaluation part ({@link #description} says which happened).
+ *
+ * @param splitFrom the official file set that was split into the training and evaluation parts; empty when both
+ *     official sets are present (then training uses the train set and evaluation the test set)
  */
-public record EmnistDataset(EmnistSplit split, LabeledImages train, LabeledImages eval, String description) {
+public record EmnistDataset(EmnistSplit split, LabeledImages train, LabeledImages eval, Optional<Part> splitFrom,
+    String description) {
 
   /** Where the data is and how to split it when only one file set is present. */
   public record Source(Path dir, Optional<EmnistSplit> split, double evalFraction, long splitSeed) {
@@ -43,7 +47,7 @@ public record EmnistDataset(EmnistSplit split, LabeledImages train, LabeledImage
     Optional<LabeledImages> train = readPart(dir, split, Part.TRAIN, mapping);
     Optional<LabeledImages> test = readPart(dir, split, Part.TEST, mapping);
     if (train.isPresent() && test.isPresent()) {
-      return new EmnistDataset(split, train.get(), test.get(), String.format(
+      return new EmnistDataset(split, train.get(), test.get(), Optional.empty(), String.format(
           "%s: official train set (%d images) for training, official test set (%d images) for evaluation",
           split.id(), train.get().size(), test.get().size()));
     }
@@ -58,7 +62,7 @@ public record EmnistDataset(EmnistSplit split, LabeledImages train, LabeledImage
     int[] order = SeededPermutation.of(n, source.splitSeed());
     int[] trainIdx = java.util.Arrays.copyOfRange(order, 0, n - nEval);
     int[] evalIdx = java.util.Arrays.copyOfRange(order, n - nEval, n);
-    return new EmnistDataset(split, all.select(trainIdx), all.select(evalIdx), String.format(
+    return new EmnistDataset(split, all.select(trainIdx), all.select(evalIdx), Optional.of(part), String.format(
         "%s: only the official %s set is present (%d images); split by seeded permutation (seed %d) into "
             + "%d for training and %d (%.0f %%) for evaluation",
         split.id(), part.id(), n, source.splitSeed(), n - nEval, nEval, 100 * source.evalFraction()));

@@ -155,7 +155,7 @@ final class BenchCommand implements Callable<Integer> {
       System.out.printf("numpy seed reference (the predecessor's algorithm) %7.2f s   java default is %.1fx faster%n",
           seed, seed / javaFrequentEval);
     }
-    return 0;
+    return ExitCode.OK.code();
   }
 
   private static double rate(int batch, StepTiming.Result result) {

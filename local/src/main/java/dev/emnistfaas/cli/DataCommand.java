@@ -33,17 +33,22 @@ final class DataCommand {
 
     @Override
     public Integer call() throws Exception {
-      EmnistSplit s = EmnistSplit.parse(split);
+      EmnistSplit s;
+      try {
+        s = EmnistSplit.parse(split);
+      } catch (IllegalArgumentException e) {
+        throw new UsageError("--split: " + e.getMessage());
+      }
       Path target = dir != null ? dir : Path.of("data", "emnist-" + s.id());
       Files.createDirectories(target);
       try {
         var files = new ArchiveDownload(url, ChecksumTable.official(), System.out).install(s, target);
         files.forEach(f -> System.out.println("installed " + f));
-        return 0;
+        return ExitCode.OK.code();
       } catch (java.io.IOException e) {
         System.err.println("error: " + e.getMessage());
         System.err.println(DataHelp.missing(target.toString()));
-        return 1;
+        return ExitCode.RUNTIME.code();
       }
     }
   }
@@ -57,13 +62,16 @@ final class DataCommand {
     @Override
     public Integer call() {
       if (!Files.isDirectory(dir)) {
-        System.err.println(DataHelp.missing(dir.toString()));
-        return 2;
+        System.err.println("error: " + DataHelp.missing(dir.toString()));
+        return ExitCode.USAGE.code();
       }
       var splits = EmnistSplit.presentIn(dir);
       if (splits.isEmpty()) {
-        System.err.println(DataHelp.missing(dir.toString()));
-        return 2;
+        System.err.println("error: " + dir + " holds no EMNIST images file (emnist-<split>-<train|test>-images-"
+            + "idx3-ubyte.gz, splits " + EmnistSplit.ids() + ")");
+        System.err.println(DataHelp.missing(dir.toString()).lines().skip(1)
+            .collect(java.util.stream.Collectors.joining("\n")));
+        return ExitCode.USAGE.code();
       }
       for (EmnistSplit s : splits) {
         EmnistDataset d = EmnistDataset.load(EmnistDataset.Source.of(dir).withSplit(s));
@@ -72,7 +80,7 @@ final class DataCommand {
             s.id(), all.classes(), all.mapping().labelCount(), d.train().size(), d.eval().size(),
             d.description());
       }
-      return 0;
+      return ExitCode.OK.code();
     }
   }
 }

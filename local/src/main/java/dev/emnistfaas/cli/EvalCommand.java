@@ -8,6 +8,8 @@ import dev.emnistfaas.nn.Evaluation;
 import dev.emnistfaas.nn.Evaluator;
 import dev.emnistfaas.nn.ModelFile;
 import dev.emnistfaas.nn.ParameterVector;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -32,43 +34,85 @@ final class EvalCommand implements Callable<Integer> {
   @Option(names = "--split", description = "EMNIST split (default: the only one present)")
   String split = "";
 
+  /** Which images to score. */
+  enum Part {
+    /** The held-out part training evaluates on. */
+    EVAL,
+    /** The part training learns from. */
+    TRAIN,
+    /** The whole official test file set. */
+    TEST
+  }
+
   @Option(names = "--part", description = "eval (the held-out part training evaluates on), train (the training "
       + "part), or test (the whole official test file set); default ${DEFAULT-VALUE}")
-  String part = "eval";
+  Part part = Part.EVAL;
 
   @Option(names = "--eval-fraction", description = "hold-out share, as in training (default ${DEFAULT-VALUE})")
   double evalFraction = EmnistDataset.Source.DEFAULT_EVAL_FRACTION;
 
+  @Option(names = "--json", paramLabel = "FILE", description = "also write the evaluation as JSON to FILE")
+  Path json;
+
   @Override
   public Integer call() throws Exception {
-    if (data.isBlank() || !Files.isDirectory(Path.of(data))) {
-      System.err.println(DataHelp.missing(data));
-      return 2;
+    if (!Files.isRegularFile(model)) {
+      throw new UsageError("--model: " + model + " is not a file (a run's model.bin, e.g. results/<job>/model.bin)");
     }
-    ModelFile m = ModelFile.read(model);
+    if (!(evalFraction > 0 && evalFraction < 1)) {
+      throw new UsageError("--eval-fraction: must be in (0, 1), got " + evalFraction);
+    }
+    if (data.isBlank() || !Files.isDirectory(Path.of(data))) {
+      System.err.println("error: " + DataHelp.missing(data));
+      return ExitCode.USAGE.code();
+    }
+    ModelFile m;
+    try {
+      m = ModelFile.read(model);
+    } catch (java.io.IOException e) {
+      throw new UsageError("--model: " + e.getMessage());
+    }
     Path dir = Path.of(data);
-    Optional<EmnistSplit> s = split.isEmpty() ? Optional.empty() : Optional.of(EmnistSplit.parse(split));
+    Optional<EmnistSplit> s;
+    try {
+      s = split.isEmpty() ? Optional.empty() : Optional.of(EmnistSplit.parse(split));
+    } catch (IllegalArgumentException e) {
+      throw new UsageError("--split: " + e.getMessage());
+    }
+    EmnistDataset d = EmnistDataset.load(new EmnistDataset.Source(dir, s, evalFraction,
+        EmnistDataset.Source.DEFAULT_SPLIT_SEED));
     LabeledImages images = switch (part) {
-      case "eval", "train" -> {
-        EmnistDataset d = EmnistDataset.load(new EmnistDataset.Source(dir, s, evalFraction,
-            EmnistDataset.Source.DEFAULT_SPLIT_SEED));
-        yield part.equals("eval") ? d.eval() : d.train();
-      }
-      case "test" -> EmnistDataset.officialPart(dir, s.orElseGet(() -> EmnistSplit.presentIn(dir).first()),
-          EmnistSplit.Part.TEST);
-      default -> throw new IllegalArgumentException("--part must be eval, train or test, got " + part);
+      case EVAL -> d.eval();
+      case TRAIN -> d.train();
+      case TEST -> EmnistDataset.officialPart(dir, d.split(), EmnistSplit.Part.TEST);
+    };
+    // How many of the scored images a model trained on this folder has learnt from: the whole training part, or,
+    // for the official test set, the share of it that became the training part when only that set is present.
+    int overlap = switch (part) {
+      case EVAL -> 0;
+      case TRAIN -> images.size();
+      case TEST -> d.splitFrom().equals(Optional.of(EmnistSplit.Part.TEST)) ? d.train().size() : 0;
     };
     LabelMapping mapping = images.mapping();
     if (!Arrays.equals(m.charCodes(), mapping.firstCodes())) {
       System.err.println("error: the model's " + m.charCodes().length + " labels do not match the data's label "
           + "mapping (" + mapping.classes() + " labels): a model scores only data with its own label set");
-      return 2;
+      return ExitCode.USAGE.code();
     }
     ParameterVector params = m.toParameters();
     int[][] confusion = new int[mapping.classes()][mapping.classes()];
     Evaluation e = new Evaluator(params.shape(), images).evaluate(params, confusion);
-    System.out.printf("model %s (network %s) on %s, part %s: %d images%n", model, params.shape(), dir, part,
+    String partName = part.name().toLowerCase(java.util.Locale.ROOT);
+    System.out.printf("model %s (network %s) on %s, part %s: %d images%n", model, params.shape(), dir, partName,
         images.size());
+    String overlapNote = overlap == 0 ? "" : overlap == images.size()
+        ? "every one of these images is in the training part: this accuracy is not a held-out score"
+        : String.format("%d of these %d images (%.1f %%) are in the training part (only the official test set is "
+            + "present here and training used most of it): this accuracy is not a held-out score; --part eval is",
+            overlap, images.size(), 100.0 * overlap / images.size());
+    if (!overlapNote.isEmpty()) {
+      System.out.println("note: " + overlapNote);
+    }
     System.out.printf("accuracy %.6f  (%d of %d), mean loss %.4f%n%n", e.accuracy(), e.correct(), e.count(),
         e.meanLoss());
     System.out.println("label  char  images  accuracy");
@@ -90,6 +134,23 @@ final class EvalCommand implements Callable<Integer> {
     for (int[] p : pairs.subList(0, Math.min(10, pairs.size()))) {
       System.out.printf("  %s -> %s: %d%n", mapping.character(p[0]), mapping.character(p[1]), p[2]);
     }
-    return 0;
+    if (json != null) {
+      ObjectNode out = new ObjectMapper().createObjectNode().put("model", model.toString()).put("data", dir.toString())
+          .put("part", partName).put("images", images.size()).put("correct", e.correct())
+          .put("accuracy", e.accuracy()).put("meanLoss", e.meanLoss()).put("imagesInTrainingPart", overlap)
+          .put("heldOut", overlap == 0);
+      if (!overlapNote.isEmpty()) {
+        out.put("note", overlapNote);
+      }
+      ObjectNode perClass = out.putObject("accuracyPerClass");
+      for (int t = 0; t < confusion.length; t++) {
+        int total = Arrays.stream(confusion[t]).sum();
+        if (total > 0) {
+          perClass.put(mapping.character(t), (double) confusion[t][t] / total);
+        }
+      }
+      new ObjectMapper().writerWithDefaultPrettyPrinter().writeValue(json.toFile(), out);
+    }
+    return ExitCode.OK.code();
   }
 }

@@ -1,6 +1,7 @@
 package dev.emnistfaas.cli;
 
 import dev.emnistfaas.local.Scenario;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -19,8 +20,11 @@ final class ScenarioCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    if (!Files.isRegularFile(file)) {
+      throw new UsageError("scenario file " + file + " not found (the scenarios are tests/*.yml)");
+    }
     Scenario s = Scenario.read(file);
     System.out.println(deployFlags ? s.deployFlags() : s.overridesJson());
-    return 0;
+    return ExitCode.OK.code();
   }
 }

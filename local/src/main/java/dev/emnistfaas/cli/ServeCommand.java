@@ -4,7 +4,11 @@ import dev.emnistfaas.local.GatewaySettings;
 import dev.emnistfaas.local.LocalRuntime;
 import dev.emnistfaas.ps.RedisSettings;
 import dev.emnistfaas.train.TrainingConfig;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -40,11 +44,34 @@ final class ServeCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws InterruptedException {
+    List<String> problems = new ArrayList<>();
+    if (pods < 1) {
+      problems.add("--pods: must be at least 1, got " + pods);
+    }
+    if (queueWorkers < 1) {
+      problems.add("--queue-workers: must be at least 1, got " + queueWorkers);
+    }
+    if (maxInflight != 0 && maxInflight != 1) {
+      problems.add("--max-inflight: must be 0 (calls wait) or 1 (busy pods answer 429), got " + maxInflight);
+    }
+    if (!(ackWait >= 0)) {
+      problems.add("--ack-wait: must be 0 (never) or more seconds, got " + ackWait);
+    }
+    if (!(coldStart >= 0)) {
+      problems.add("--cold-start: must be 0 or more seconds, got " + coldStart);
+    }
+    if (!problems.isEmpty()) {
+      throw new UsageError(problems);
+    }
+    if (data.isBlank() || !Files.isDirectory(Path.of(data))) {
+      System.err.println("error: " + DataHelp.missing(data));
+      return ExitCode.USAGE.code();
+    }
     GatewaySettings settings = new GatewaySettings(pods, queueWorkers, routing, maxInflight,
         Duration.ofMillis((long) (ackWait * 1000)), Duration.ofMillis((long) (coldStart * 1000)));
     RedisSettings redis = RedisSettings.fromEnvironment();
     try (LocalRuntime rt = new LocalRuntime(settings, redis.url().isPresent() ? Optional.of(redis) : Optional.empty(),
-        TrainingConfig.downpourDefaults(data))) {
+        TrainingConfig.downpourDefaults(Path.of(data).toAbsolutePath().toString()))) {
       System.out.println("gateway: " + rt.gatewayUrl() + "  (" + settings + ")");
       System.out.println("  start a job:  curl -d '{\"workers\": 2}' " + rt.gatewayUrl() + "/function/emnist-setup");
       System.out.println("  or:           faas-cli invoke --gateway " + rt.gatewayUrl() + " emnist-setup");
@@ -53,6 +80,6 @@ final class ServeCommand implements Callable<Integer> {
       Runtime.getRuntime().addShutdownHook(new Thread(stop::countDown));
       stop.await();
     }
-    return 0;
+    return ExitCode.OK.code();
   }
 }

@@ -21,13 +21,9 @@ final class StatusCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    try {
-      JsonNode s = new GatewayJobClient(gateway).status(job);
-      System.out.println(new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(s));
-      return 0;
-    } catch (IllegalStateException e) {
-      System.err.println("error: " + e.getMessage());
-      return 1;
-    }
+    // An unknown job (404) is the user's mistake (exit 2), an unreachable gateway a runtime failure (exit 3).
+    JsonNode s = new GatewayJobClient(gateway).status(job);
+    System.out.println(new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(s));
+    return ExitCode.OK.code();
   }
 }

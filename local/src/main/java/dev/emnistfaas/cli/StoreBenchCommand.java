@@ -34,6 +34,6 @@ final class StoreBenchCommand implements Callable<Integer> {
         embedded.close();
       }
     }
-    return 0;
+    return ExitCode.OK.code();
   }
 }

@@ -11,6 +11,8 @@ import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -22,8 +24,9 @@ import picocli.CommandLine.Option;
 @Command(name = "train", mixinStandardHelpOptions = true,
     description = {"Train with Downpour SGD on this machine: an embedded Redis and a local gateway start, the job "
         + "is created through emnist-setup as on a cluster, and progress shows live. Results go to "
-        + "RESULTS/<job>/ (result.json, accuracy.png, model.bin). Exit code 0 when the target was reached, 1 when "
-        + "not, 130 after Ctrl-C (which stops the workers and still writes the results)."})
+        + "RESULTS/<job>/ (result.json, accuracy.png, model.bin). Ctrl-C stops the workers and still writes the "
+        + "results. Exit code 0 when the target was reached, 1 when not, 2 for a mistake in the options, 3 for a "
+        + "runtime failure, 130 after Ctrl-C."})
 final class TrainCommand implements Callable<Integer> {
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -78,35 +81,64 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = "--timeout", description = "give up after this many seconds (default ${DEFAULT-VALUE})")
   double timeout = 3600;
 
+  /** The option that sets each config field; the others are set with {@code --set FIELD=VALUE}. */
+  private static final Map<String, String> OPTION_OF_FIELD = Map.of("workers", "--workers", "batch", "--batch",
+      "nFetch", "--nfetch", "nPush", "--npush", "targetAccuracy", "--target", "maxEpochs", "--max-epochs",
+      "learningRate", "--lr", "hidden", "--hidden", "sliceSeconds", "--slice-seconds");
+
   @Override
   public Integer call() throws Exception {
+    List<String> problems = new ArrayList<>();
+    if (queueWorkers != null && queueWorkers < 1) {
+      problems.add("--queue-workers: must be at least 1, got " + queueWorkers);
+    }
+    if (!(timeout > 0)) {
+      problems.add("--timeout: must be more than 0 seconds, got " + timeout);
+    }
+    if (redis != null && !redis.startsWith("redis://") && !redis.startsWith("rediss://")) {
+      problems.add("--redis: must be a redis:// or rediss:// URL, got " + redis);
+    }
+    Map<String, String> sourceOf = new LinkedHashMap<>();
+    ObjectNode overrides = JSON.createObjectNode();
+    if (scenario != null) {
+      try {
+        overrides = (ObjectNode) JSON.readTree(Scenario.read(scenario).overridesJson());
+      } catch (java.io.IOException e) {
+        throw new UsageError("--scenario: " + (Files.isRegularFile(scenario) ? e.getMessage()
+            : scenario + " not found (the scenarios are tests/*.yml)"));
+      }
+      overrides.fieldNames().forEachRemaining(f -> sourceOf.put(f, "scenario " + scenario + ", field " + f));
+    }
+    put(overrides, sourceOf, "workers", workers);
+    put(overrides, sourceOf, "batch", batch);
+    put(overrides, sourceOf, "nFetch", nFetch);
+    put(overrides, sourceOf, "nPush", nPush);
+    put(overrides, sourceOf, "targetAccuracy", target);
+    put(overrides, sourceOf, "maxEpochs", maxEpochs);
+    put(overrides, sourceOf, "learningRate", learningRate);
+    put(overrides, sourceOf, "hidden", hidden);
+    put(overrides, sourceOf, "sliceSeconds", sliceSeconds);
+    for (var e : extra.entrySet()) {
+      overrides.set(e.getKey(), literal(e.getValue()));
+      sourceOf.put(e.getKey(), "--set " + e.getKey());
+    }
     if (remoteGateway == null && data.isBlank()) {
       data = DataHelp.downloadedOrFetched().map(Path::toString).orElse("");
     }
     if (remoteGateway == null && (data.isBlank() || !Files.isDirectory(Path.of(data)))) {
-      System.err.println(DataHelp.missing(data));
-      return 2;
-    }
-    ObjectNode overrides = scenario == null ? JSON.createObjectNode()
-        : (ObjectNode) JSON.readTree(Scenario.read(scenario).overridesJson());
-    if (workers == null && overrides.has("workers")) {
-      workers = overrides.get("workers").asInt();
-    }
-    put(overrides, "workers", workers);
-    put(overrides, "batch", batch);
-    put(overrides, "nFetch", nFetch);
-    put(overrides, "nPush", nPush);
-    put(overrides, "targetAccuracy", target);
-    put(overrides, "maxEpochs", maxEpochs);
-    put(overrides, "learningRate", learningRate);
-    put(overrides, "hidden", hidden);
-    put(overrides, "sliceSeconds", sliceSeconds);
-    for (var e : extra.entrySet()) {
-      overrides.set(e.getKey(), literal(e.getValue()));
+      System.err.println("error: " + DataHelp.missing(data));
+      return ExitCode.USAGE.code();
     }
     TrainingConfig defaults = TrainingConfig.downpourDefaults(data.isBlank() ? "/data"
         : Path.of(data).toAbsolutePath().toString());
-    int m = workers != null ? workers : defaults.workers();
+    TrainingConfig.Overrides read = defaults.readOverrides(overrides.toString());
+    // A field of the wrong type keeps its default, so the range checks of the rest still run: every problem at once.
+    read.problems().forEach(p -> problems.add(named(p, sourceOf)));
+    read.config().problems().forEach(p -> problems.add(named(p, sourceOf)));
+    if (!problems.isEmpty()) {
+      throw new UsageError(problems);
+    }
+    int m = read.config().workers();
     GatewaySettings gateway = new GatewaySettings(m, queueWorkers != null ? queueWorkers : m,
         GatewaySettings.Routing.ROUND_ROBIN, 0, Duration.ZERO, Duration.ZERO);
     RedisSettings env = RedisSettings.fromEnvironment();
@@ -117,14 +149,26 @@ final class TrainCommand implements Callable<Integer> {
         overrides.toString(), results, System.out, System.console() != null,
         Duration.ofMillis((long) (timeout * 1000)), Optional.ofNullable(remoteGateway)));
     if (outcome.cancelled()) {
-      return 130;
+      return ExitCode.INTERRUPTED.code();
     }
-    return outcome.reached() ? 0 : 1;
+    if (outcome.failed()) {
+      return ExitCode.RUNTIME.code();
+    }
+    return (outcome.reached() ? ExitCode.OK : ExitCode.NOT_REACHED).code();
   }
 
-  private static void put(ObjectNode node, String field, Number value) {
+  /** A config problem ("field: …") said with the option, --set or scenario field the value came from. */
+  private static String named(String problem, Map<String, String> sourceOf) {
+    int colon = problem.indexOf(':');
+    String field = colon < 0 ? "" : problem.substring(0, colon);
+    String source = sourceOf.getOrDefault(field, OPTION_OF_FIELD.get(field));
+    return source == null ? problem : source + problem.substring(colon);
+  }
+
+  private static void put(ObjectNode node, Map<String, String> sourceOf, String field, Number value) {
     if (value != null) {
       node.set(field, JSON.valueToTree(value));
+      sourceOf.put(field, OPTION_OF_FIELD.get(field));
     }
   }
 

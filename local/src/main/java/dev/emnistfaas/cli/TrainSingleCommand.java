@@ -62,11 +62,11 @@ final class TrainSingleCommand implements Callable<Integer> {
         D.sliceSeconds(), D.evalEverySeconds(), false, false);
     if (!config.problems().isEmpty()) {
       config.problems().forEach(p -> System.err.println("error: " + p));
-      return 2;
+      return ExitCode.USAGE.code();
     }
     TrainingResult r = new SingleProcessTrainer(config, System.out).run();
     System.out.printf("RESULT reached=%s seconds_to_target=%.2f epochs=%d steps=%d final_acc=%.4f best_acc=%.4f%n",
         r.reached(), r.secondsToTarget(), r.epochsToTarget(), r.steps(), r.finalAccuracy(), r.best());
-    return r.reached() || target == 0 ? 0 : 1;
+    return (r.reached() || target == 0 ? ExitCode.OK : ExitCode.NOT_REACHED).code();
   }
 }

@@ -9,6 +9,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.function.Consumer;
+import java.util.function.LongSupplier;
 
 /** Starts training jobs through emnist-setup on a gateway and follows their status, as a cluster user would. */
 public final class GatewayJobClient {
@@ -16,6 +17,20 @@ public final class GatewayJobClient {
 
   private final HttpClient http = HttpClient.newHttpClient();
   private final URI setup;
+
+  /** emnist-setup refused a request: its HTTP status and answer (4xx: the request was wrong). */
+  public static final class Refused extends IllegalStateException {
+    private final int status;
+
+    Refused(String what, int status, String body) {
+      super(what + ": emnist-setup answered HTTP " + status + " " + body.strip());
+      this.status = status;
+    }
+
+    public int status() {
+      return status;
+    }
+  }
 
   public GatewayJobClient(URI gateway) {
     this.setup = URI.create(gateway + "/function/emnist-setup");
@@ -30,7 +45,7 @@ public final class GatewayJobClient {
   public JsonNode create(String overridesJson) {
     HttpResponse<String> r = send(HttpRequest.newBuilder(setup).POST(HttpRequest.BodyPublishers.ofString(overridesJson)));
     if (r.statusCode() != 202) {
-      throw new IllegalStateException("emnist-setup answered " + r.statusCode() + ": " + r.body());
+      throw new Refused("starting a job", r.statusCode(), r.body());
     }
     return read(r.body());
   }
@@ -39,7 +54,7 @@ public final class GatewayJobClient {
   public JsonNode cancel(String job) {
     HttpResponse<String> r = send(HttpRequest.newBuilder(URI.create(setup + "?job=" + job + "&cancel=1")).GET());
     if (r.statusCode() != 200) {
-      throw new IllegalStateException("cancel of job " + job + ": HTTP " + r.statusCode() + " " + r.body());
+      throw new Refused("cancelling job " + job, r.statusCode(), r.body());
     }
     return read(r.body());
   }
@@ -47,9 +62,16 @@ public final class GatewayJobClient {
   public JsonNode status(String job) {
     HttpResponse<String> r = send(HttpRequest.newBuilder(URI.create(setup + "?job=" + job)).GET());
     if (r.statusCode() != 200) {
-      throw new IllegalStateException("status of job " + job + ": HTTP " + r.statusCode() + " " + r.body());
+      throw new Refused("status of job " + job, r.statusCode(), r.body());
     }
     return read(r.body());
+  }
+
+  /** A job that was not done by the deadline; the last status seen, if any, is the caller's. */
+  public static final class NotDone extends IllegalStateException {
+    NotDone(String message) {
+      super(message);
+    }
   }
 
   /**
@@ -58,21 +80,32 @@ public final class GatewayJobClient {
    */
   public JsonNode awaitDone(String job, Duration timeout, Duration every, Consumer<JsonNode> onPoll) {
     long deadline = System.nanoTime() + timeout.toNanos();
+    return awaitDone(job, () -> deadline, every, onPoll);
+  }
+
+  /** As {@link #awaitDone(String, Duration, Duration, Consumer)}, until a deadline (System.nanoTime) that may move. */
+  public JsonNode awaitDone(String job, LongSupplier deadlineNanos, Duration every, Consumer<JsonNode> onPoll) {
     while (true) {
-      HttpResponse<String> r = send(HttpRequest.newBuilder(URI.create(setup + "?job=" + job)).GET());
-      if (r.statusCode() < 500) {
-        if (r.statusCode() != 200) {
-          throw new IllegalStateException("status of job " + job + ": HTTP " + r.statusCode() + " " + r.body());
+      String problem;
+      try {
+        HttpResponse<String> r = send(HttpRequest.newBuilder(URI.create(setup + "?job=" + job)).GET());
+        if (r.statusCode() >= 500) {
+          problem = "HTTP " + r.statusCode() + " " + r.body().strip();
+        } else if (r.statusCode() != 200) {
+          throw new Refused("status of job " + job, r.statusCode(), r.body());
+        } else {
+          JsonNode s = read(r.body());
+          onPoll.accept(s);
+          if (s.path("done").asBoolean()) {
+            return s;
+          }
+          problem = "not done";
         }
-        JsonNode s = read(r.body());
-        onPoll.accept(s);
-        if (s.path("done").asBoolean()) {
-          return s;
-        }
+      } catch (Unreachable e) {
+        problem = e.getMessage();
       }
-      if (System.nanoTime() > deadline) {
-        throw new IllegalStateException("job " + job + " not done after " + timeout + ": HTTP " + r.statusCode()
-            + " " + r.body());
+      if (System.nanoTime() - deadlineNanos.getAsLong() > 0) {
+        throw new NotDone("job " + job + " not done by the deadline; last status: " + problem);
       }
       try {
         Thread.sleep(every.toMillis());
@@ -83,11 +116,18 @@ public final class GatewayJobClient {
     }
   }
 
+  /** The gateway could not be reached at all. */
+  public static final class Unreachable extends IllegalStateException {
+    Unreachable(String message, Throwable cause) {
+      super(message, cause);
+    }
+  }
+
   private HttpResponse<String> send(HttpRequest.Builder b) {
     try {
       return http.send(b.timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
     } catch (IOException e) {
-      throw new IllegalStateException("cannot reach " + setup + ": " + e, e);
+      throw new Unreachable("cannot reach " + setup + ": " + e, e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted calling " + setup, e);

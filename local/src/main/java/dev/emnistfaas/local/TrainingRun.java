@@ -23,6 +23,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import sun.misc.Signal;
 import sun.misc.SignalHandler;
 
@@ -43,9 +45,9 @@ public final class TrainingRun {
       String overridesJson, Path resultsDir, PrintStream out, boolean terminal, Duration timeout,
       Optional<java.net.URI> remoteGateway) {}
 
-  /** How the run ended. */
-  public record Outcome(String job, boolean reached, boolean cancelled, double modelAccuracy, Path directory,
-      JsonNode result) {}
+  /** How the run ended; {@code failed}: the job stopped on an error (its message is in the result). */
+  public record Outcome(String job, boolean reached, boolean cancelled, boolean failed, double modelAccuracy,
+      Path directory, JsonNode result) {}
 
   private TrainingRun() {}
 
@@ -53,14 +55,18 @@ public final class TrainingRun {
     if (o.remoteGateway().isPresent()) {
       return follow(o, new GatewayJobClient(o.remoteGateway().get()), null, null);
     }
+    // Loaded before anything starts: a data file's problem is the user's to fix, and the job's clock then
+    // measures training, as the references' clocks do.
+    EmnistDataset data = DatasetCache.dataset(o.defaults().withJson(o.overridesJson()).dataSource());
+    o.out().println(data.description());
     try (LocalRuntime rt = new LocalRuntime(o.gateway(), o.redis(), o.defaults())) {
-      // Loaded before the job starts, so the job's clock measures training, as the references' clocks do.
-      EmnistDataset data = DatasetCache.dataset(o.defaults().withJson(o.overridesJson()).dataSource());
-      o.out().println(data.description());
       o.out().println("gateway " + rt.gatewayUrl() + "  (" + o.gateway() + ")");
       return follow(o, new GatewayJobClient(rt.gatewayUrl()), rt, data);
     }
   }
+
+  /** How long a cancelled job may take to report every worker stopped before the results are written anyway. */
+  private static final Duration CANCEL_GRACE = Duration.ofSeconds(20);
 
   /** Creates the job through emnist-setup and follows it; {@code rt} and {@code data} are null for a cluster. */
   private static Outcome follow(Options o, GatewayJobClient client, LocalRuntime rt, EmnistDataset data) {
@@ -71,16 +77,25 @@ public final class TrainingRun {
         job, config.workers(), config.batch(), config.optimizer(), config.learningRate(), config.nFetch(),
         config.nPush(), 100 * config.targetAccuracy());
 
-    // Ctrl-C is handled as a signal, not in a shutdown hook: shutdown hooks run beside the embedded Redis's own,
-    // which stops Redis while the run still needs it to cancel the job and collect the results.
+    // Ctrl-C is handled as a signal, not in a shutdown hook: the run still needs Redis (kept out of the terminal's
+    // process group by EmbeddedRedis) to cancel the job and collect the results. A second Ctrl-C exits at once;
+    // System.exit runs the shutdown hooks, which stop Redis and remove its folder.
     AtomicBoolean interrupted = new AtomicBoolean();
+    AtomicLong deadline = new AtomicLong(System.nanoTime() + o.timeout().toNanos());
     Signal sigint = new Signal("INT");
     SignalHandler previous = Signal.handle(sigint, sig -> {
       if (interrupted.getAndSet(true)) {
-        Runtime.getRuntime().halt(130);
+        System.exit(130);
       }
       o.out().println("\nstopping the workers (Ctrl-C again quits at once) ...");
-      Thread cancel = new Thread(() -> client.cancel(job), "cancel-" + job);
+      deadline.set(System.nanoTime() + CANCEL_GRACE.toNanos());
+      Thread cancel = new Thread(() -> {
+        try {
+          client.cancel(job);
+        } catch (RuntimeException e) {
+          System.err.println("error: cancelling job " + job + ": " + e.getMessage());
+        }
+      }, "cancel-" + job);
       cancel.setDaemon(true);
       cancel.start();
     });
@@ -88,13 +103,25 @@ public final class TrainingRun {
       long start = System.nanoTime();
       ProgressView view = new ProgressView(o.out(), o.terminal(), config.maxEpochs(), config.targetAccuracy());
       ArrayNode progress = JSON.createArrayNode();
-      JsonNode status = client.awaitDone(job, o.timeout(), Duration.ofMillis(200), s -> {
-        double seconds = (System.nanoTime() - start) / 1e9;
-        view.show(s, seconds);
-        ObjectNode p = progress.addObject().put("seconds", seconds);
-        ArrayNode epochs = p.putArray("epochs");
-        s.path("workers").forEach(w -> epochs.add(w.path("epochs").asDouble()));
-      });
+      AtomicReference<JsonNode> last = new AtomicReference<>(created);
+      JsonNode status;
+      try {
+        status = client.awaitDone(job, deadline::get, Duration.ofMillis(200), s -> {
+          last.set(s);
+          double seconds = (System.nanoTime() - start) / 1e9;
+          view.show(s, seconds);
+          ObjectNode p = progress.addObject().put("seconds", seconds);
+          ArrayNode epochs = p.putArray("epochs");
+          s.path("workers").forEach(w -> epochs.add(w.path("epochs").asDouble()));
+        });
+      } catch (GatewayJobClient.NotDone e) {
+        if (!interrupted.get() || !last.get().has("workers")) {
+          throw e;
+        }
+        System.err.println("error: the workers did not all report stopping within " + CANCEL_GRACE.toSeconds()
+            + " s; writing the results from the last status");
+        status = last.get();
+      }
       double wall = (System.nanoTime() - start) / 1e9;
       Outcome outcome = finish(o, rt, job, config, data, status, progress, wall, interrupted.get());
       printSummary(o.out(), outcome);
@@ -121,6 +148,10 @@ public final class TrainingRun {
     if (status.has("warning")) {
       result.put("warning", status.path("warning").asText());
     }
+    result.put("failed", status.path("failed").asBoolean());
+    if (status.has("error")) {
+      result.put("error", status.path("error").asText());
+    }
     result.set("workers", status.path("workers"));
     result.set("evaluations", status.path("evaluations"));
     result.set("progress", progress);
@@ -137,7 +168,7 @@ public final class TrainingRun {
       throw new UncheckedIOException("cannot write the results to " + dir, e);
     }
     return new Outcome(job, result.path("reached").asBoolean(), result.path("cancelled").asBoolean(),
-        modelAccuracy, dir, result);
+        result.path("failed").asBoolean(), modelAccuracy, dir, result);
   }
 
   /** Saves model.bin and records its accuracy on the evaluation part in {@code result}; returns it. */
@@ -182,6 +213,9 @@ public final class TrainingRun {
     } else if (outcome.reached()) {
       out.printf("reached %.2f %% after %.2f s (best %.2f %%; model.bin, the best evaluated: %.2f %%)%n",
           100 * r.path("config").path("targetAccuracy").asDouble(), r.path("secondsToTarget").asDouble(),
+          100 * r.path("bestAccuracy").asDouble(), 100 * outcome.modelAccuracy());
+    } else if (outcome.failed()) {
+      out.printf("failed: %s; best %.2f %% (model.bin: %.2f %%)%n", r.path("error").asText(),
           100 * r.path("bestAccuracy").asDouble(), 100 * outcome.modelAccuracy());
     } else {
       out.printf("%s: best %.2f %% (model.bin: %.2f %%), target %.2f %% not reached%n",

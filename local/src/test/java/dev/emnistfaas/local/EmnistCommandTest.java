@@ -72,6 +72,93 @@ class EmnistCommandTest {
     Matcher m = Pattern.compile("accuracy (0\\.[0-9]+)").matcher(evalOut.toString(StandardCharsets.UTF_8));
     assertTrue(m.find(), evalOut.toString(StandardCharsets.UTF_8));
     assertEquals(r.path("modelAccuracy").asDouble(), Double.parseDouble(m.group(1)), 1e-6);
+    assertTrue(!evalOut.toString(StandardCharsets.UTF_8).contains("note:"), "the eval part is held out");
+
+    // Only the official test file is present here, so most of it is the training part: eval says so.
+    ByteArrayOutputStream testOut = new ByteArrayOutputStream();
+    Path json = results.resolve("eval-test.json");
+    assertEquals(0, run(testOut, "eval", "--model", dir.resolve("model.bin").toString(), "--data", data, "--part",
+        "TEST", "--json", json.toString()));
+    assertTrue(testOut.toString(StandardCharsets.UTF_8).contains("(90.0 %) are in the training part"),
+        testOut.toString(StandardCharsets.UTF_8));
+    JsonNode e = new ObjectMapper().readTree(json.toFile());
+    assertEquals(116_323, e.path("images").asInt());
+    assertEquals(116_323 - 11_632, e.path("imagesInTrainingPart").asInt());
+    assertTrue(!e.path("heldOut").asBoolean());
+    assertTrue(e.path("note").asText().contains("not a held-out score"), e.toPrettyString());
+  }
+
+  /** Runs the command in this JVM; its exit code, and what it printed on stdout and stderr. */
+  private record Printed(int code, String out, String err) {}
+
+  private static Printed runCapturing(String... args) {
+    PrintStream oldOut = System.out;
+    PrintStream oldErr = System.err;
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+    System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+    try {
+      int code = Main.run(args);
+      return new Printed(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    } finally {
+      System.setOut(oldOut);
+      System.setErr(oldErr);
+    }
+  }
+
+  /** A mistake: exit 2, these error lines, no stack trace, and nothing started (no gateway, no job). */
+  private static void assertMistake(Printed p, String... lines) {
+    assertEquals(2, p.code(), p.out() + p.err());
+    for (String line : lines) {
+      assertTrue(p.err().contains("error: " + line), "missing 'error: " + line + "' in:\n" + p.err());
+    }
+    assertTrue(!p.err().contains("\tat "), "a stack trace:\n" + p.err());
+    assertTrue(!p.out().contains("gateway ") && !p.out().contains("job "), "something started:\n" + p.out());
+  }
+
+  @Test
+  void everyMistakeIsOneErrorLineNamingTheOptionBeforeAnythingStarts() throws Exception {
+    String data = System.getenv("EMNIST_DIR");
+    assertMistake(runCapturing("train", "--data", data, "--workers", "0"),
+        "--workers: must be in 1..1024, got 0");
+    assertMistake(runCapturing("train", "--data", data, "--batch", "-5", "--lr", "-1", "--target", "1.5", "--hidden",
+        "0"), "--batch: must be in 1..4096, got -5", "--lr: must be in (0, 10], got -1.0",
+        "--target: must be in [0, 1], got 1.5", "--hidden: must be in 1..4096, got 0");
+    assertMistake(runCapturing("train", "--data", data, "--set", "wrokers=2"), "--set wrokers: unknown field");
+    assertMistake(runCapturing("train", "--data", data, "--set", "batch=abc"),
+        "--set batch: must be a whole number (32-bit), got \"abc\"");
+    assertMistake(runCapturing("train", "--data", data, "--scenario", "no-such.yml"),
+        "--scenario: no-such.yml not found");
+    assertMistake(runCapturing("train", "--data", data, "--wokers", "2"), "Unknown options: '--wokers', '2'");
+
+    Path truncated = Files.createDirectories(results.resolve("truncated"));
+    for (String f : List.of("emnist-bymerge-mapping.txt", "emnist-bymerge-test-labels-idx1-ubyte.gz")) {
+      Files.copy(Path.of(data, f), truncated.resolve(f));
+    }
+    byte[] images = Files.readAllBytes(Path.of(data, "emnist-bymerge-test-images-idx3-ubyte.gz"));
+    Files.write(truncated.resolve("emnist-bymerge-test-images-idx3-ubyte.gz"),
+        java.util.Arrays.copyOf(images, images.length / 2));
+    assertMistake(runCapturing("train", "--data", truncated.toString()),
+        truncated.resolve("emnist-bymerge-test-images-idx3-ubyte.gz") + ": truncated");
+
+    assertMistake(runCapturing("eval", "--model", "/nonexistent", "--data", data), "--model: /nonexistent is not a file");
+    Path notAModel = Files.writeString(results.resolve("model.bin"), "hello");
+    assertMistake(runCapturing("eval", "--model", notAModel.toString(), "--data", data),
+        "--model: " + notAModel + ": not an emnist-faas model");
+    assertMistake(runCapturing("eval", "--model", notAModel.toString(), "--part", "bogus"),
+        "Invalid value for option '--part': expected one of [EVAL, TRAIN, TEST] (case-insensitive) but was 'bogus'");
+    assertMistake(runCapturing("serve", "--data", data, "--pods", "0", "--queue-workers", "0"),
+        "--pods: must be at least 1, got 0", "--queue-workers: must be at least 1, got 0");
+    assertMistake(runCapturing("report", results.resolve("no-run").toString()), "ROOT: ");
+
+    Printed debug = runCapturing("train", "--data", data, "--workers", "0", "--debug");
+    assertEquals(2, debug.code());
+    assertTrue(debug.err().contains("\tat dev.emnistfaas.cli.TrainCommand.call"), debug.err());
+
+    Printed version = runCapturing("--version");
+    assertEquals(0, version.code());
+    assertTrue(version.out().matches("(?s)emnist \\d+\\.\\d+\\.\\d+.*, commit .*"), version.out());
   }
 
   @Test
