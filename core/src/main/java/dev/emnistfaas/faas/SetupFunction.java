@@ -35,8 +35,12 @@ import java.util.concurrent.TimeUnit;
  */
 public final class SetupFunction {
   public static final String NAME = "emnist-setup";
-  /** Failed (5xx) deliveries of one slice before the job is marked failed: a slice that fails this often fails for good. */
-  static final int MAX_FAILED_DELIVERIES = 10;
+  /**
+   * Failed (5xx) deliveries of one slice before the job is marked failed. With the backoff below (2 s at most)
+   * that is about a minute of failures: long enough for pods that restart, or are not ready yet (no endpoint:
+   * the gateway answers 5xx), to come back; a slice that fails for longer fails for good.
+   */
+  static final int MAX_FAILED_DELIVERIES = 40;
   /** The largest body a new job's config may have. */
   static final int MAX_BODY_BYTES = 64 * 1024;
   /** Attempts of one slice queued again without delay. */

@@ -28,38 +28,42 @@ public final class TrainFunction {
   private final FunctionRuntime runtime;
   private final String host;
   private final PrintStream log;
-  /** The pod's warm-up; complete when there is none. */
-  private volatile CompletableFuture<Void> warm = CompletableFuture.completedFuture(null);
+  /** The pod's warm-up, which every call waits for; complete when there is none. */
+  private final CompletableFuture<Void> warm;
 
   public TrainFunction(FunctionRuntime runtime, String host) {
-    this(runtime, host, System.err);
+    this(runtime, host, System.err, CompletableFuture.completedFuture(null));
   }
 
-  public TrainFunction(FunctionRuntime runtime, String host, PrintStream log) {
+  /** A function whose calls wait for {@code warm} (see {@link #warmUpInBackground}) before they train. */
+  public TrainFunction(FunctionRuntime runtime, String host, PrintStream log, CompletableFuture<Void> warm) {
     this.runtime = runtime;
     this.host = host;
     this.log = log;
+    this.warm = warm;
   }
 
   /**
    * Warms the pod up on a thread of its own (see {@link PodWarmUp}: the default data set, ND4J, and the JIT of
    * the training step), so that a pod started before a job arrives trains its first slice at full speed. A call
-   * that arrives meanwhile waits for the warm-up instead of competing with it for the CPU. A failed warm-up is
-   * logged with its cause; slices then load what they need themselves, and fail visibly if they cannot.
+   * that arrives meanwhile waits for the warm-up instead of competing with it for the CPU. A failed warm-up (the
+   * data cannot be loaded, say) is logged with its cause, fails the returned future (the pod never becomes ready,
+   * see {@link PodReadiness}), and every call is answered 503 with that cause. It needs no Redis, so a pod starts
+   * it before connecting.
    */
-  public void warmUpInBackground() {
-    TrainingConfig defaults = runtime.settings().defaults();
-    warm = CompletableFuture.runAsync(() -> {
+  public static CompletableFuture<Void> warmUpInBackground(TrainingConfig defaults, PrintStream log) {
+    return CompletableFuture.runAsync(() -> {
       try {
         PodWarmUp.Summary s = PodWarmUp.run(defaults);
-        log.printf("%s: warm: data and ND4J in %.1f s (%s), training step compiled in %.1f s (%.0f samples/s)%n",
-            NAME, s.loadSeconds(), defaults.dataDir(), s.jitSeconds(), s.samplesPerSecond());
+        log.printf("%s: first training step %.2f s after the JVM started; warm: data and ND4J in %.1f s (%s), "
+            + "training step compiled in %.1f s (%.0f samples/s)%n", NAME, s.firstStepUptime(), s.loadSeconds(),
+            defaults.dataDir(), s.jitSeconds(), s.samplesPerSecond());
       } catch (RuntimeException e) {
         synchronized (log) {
-          log.println(NAME + ": warming up on " + defaults.dataDir() + " failed; slices will load what they need: "
-              + e);
+          log.println(NAME + ": warming up on " + defaults.dataDir() + " failed: " + e);
           e.printStackTrace(log);
         }
+        throw e;
       }
     }, r -> {
       Thread t = new Thread(r, "emnist-warm-up");
@@ -110,7 +114,12 @@ public final class TrainFunction {
           "body must be {\"job\": \"<id>\", \"worker\": <index>, \"slice\": <number>}, got: " + abbreviate(request.getBody()));
     }
     Call call = parsed.get();
-    warm.join();
+    try {
+      warm.join();
+    } catch (java.util.concurrent.CompletionException e) {
+      return JsonResponse.error(log, NAME, call.toString(), 503, "this pod could not prepare (" + e.getCause()
+          + "); it is not ready and should not have been called");
+    }
     try {
       DownpourWorker w = new DownpourWorker(runtime.jobs().parameters(call.job()), runtime.jobs().jobStore(),
           call.job(), call.worker(), host, log);

@@ -1,5 +1,6 @@
 package dev.emnistfaas.train;
 
+import java.lang.management.ManagementFactory;
 import dev.emnistfaas.data.EmnistDataset;
 import dev.emnistfaas.data.LabeledImages;
 import dev.emnistfaas.nn.BatchPass;
@@ -23,8 +24,11 @@ public final class PodWarmUp {
   /** Evaluations of the held-out part: the evaluation's loops compiled too. */
   static final int EVALUATIONS = 2;
 
-  /** How long the warm-up took, and the training speed it ended at. */
-  public record Summary(double loadSeconds, double jitSeconds, double samplesPerSecond) {}
+  /**
+   * How long the warm-up took, the training speed it ended at, and when its first training step ended, in seconds
+   * since the JVM started (a pod's cold start, but for the JVM's own launch).
+   */
+  public record Summary(double loadSeconds, double jitSeconds, double samplesPerSecond, double firstStepUptime) {}
 
   private PodWarmUp() {}
 
@@ -43,6 +47,7 @@ public final class PodWarmUp {
     EpochCursor cursor = new EpochCursor(images.size(), defaults.seed(), 1, 0);
     long lastChunk = 0;
     long chunkStart = System.nanoTime();
+    double firstStepUptime = 0;
     for (int step = 1; step <= STEPS; step++) {
       if (cursor.nextRows(batch) < batch) {
         cursor.advance(cursor.nextRows(batch)); // skip an epoch's short tail
@@ -51,6 +56,9 @@ public final class PodWarmUp {
       pass.train(params, grad, (float) defaults.dropout(), random);
       params.addScaled((float) -defaults.learningRate(), grad);
       cursor.advance(batch);
+      if (step == 1) {
+        firstStepUptime = ManagementFactory.getRuntimeMXBean().getUptime() / 1000.0;
+      }
       if (step % 100 == 0) {
         long now = System.nanoTime();
         lastChunk = now - chunkStart;
@@ -61,6 +69,7 @@ public final class PodWarmUp {
     for (int e = 0; e < EVALUATIONS; e++) {
       evaluator.evaluate(params);
     }
-    return new Summary((loaded - t0) / 1e9, (System.nanoTime() - loaded) / 1e9, 100.0 * batch / (lastChunk / 1e9));
+    return new Summary((loaded - t0) / 1e9, (System.nanoTime() - loaded) / 1e9, 100.0 * batch / (lastChunk / 1e9),
+        firstStepUptime);
   }
 }

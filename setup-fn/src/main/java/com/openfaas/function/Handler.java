@@ -4,11 +4,21 @@ import com.openfaas.model.AbstractHandler;
 import com.openfaas.model.IRequest;
 import com.openfaas.model.IResponse;
 import dev.emnistfaas.faas.FunctionRuntime;
+import dev.emnistfaas.faas.PodReadiness;
 import dev.emnistfaas.faas.SetupFunction;
+import java.util.concurrent.CompletableFuture;
 
-/** emnist-setup: validates a config, creates the job in Redis and starts the workers; reports status. */
+/**
+ * emnist-setup: validates a config, creates the job in Redis and starts the workers; reports status. Ready as soon
+ * as the entrypoint listens.
+ */
 public class Handler extends AbstractHandler {
   private final SetupFunction function = new SetupFunction(FunctionRuntime.fromEnvironment());
+
+  public Handler() {
+    PodReadiness.fromEnvironment(System.getenv()).ifPresent(r -> r.markReadyWhen(
+        CompletableFuture.completedFuture(null), SetupFunction.NAME, System.err));
+  }
 
   @Override
   public IResponse Handle(IRequest request) {
