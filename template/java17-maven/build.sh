@@ -6,20 +6,36 @@ set -eu
 MVN="mvn -B -q ${MAVEN_ARGS:-}"
 case "${1:-}" in
   deps)
-    # Only the POMs are present: resolve core's dependencies into their own, cacheable layer.
-    $MVN -f function/core/pom.xml dependency:go-offline
-    ;;
-  package)
-    # core (copied in by the stack's configuration.copy), then the handler and its runtime classpath.
+    # Only the POMs are present: build them without sources, so that every dependency and every plugin the
+    # package step uses lands in this cacheable layer. The package step then runs offline, which proves it.
     $MVN -f function/core/pom.xml -DskipTests install
     $MVN -f function/pom.xml -DskipTests package dependency:copy-dependencies \
+      -DincludeScope=runtime -DoutputDirectory=target/lib
+    rm -rf function/core/target function/target
+    ;;
+  package)
+    # core (copied in by the stack's configuration.copy), then the handler and its runtime classpath; offline:
+    # everything was fetched by the deps step.
+    $MVN -o -f function/core/pom.xml -DskipTests install
+    $MVN -o -f function/pom.xml -DskipTests package dependency:copy-dependencies \
       -DincludeScope=runtime -DoutputDirectory=target/lib
     cp function/target/*.jar function/target/lib/
     # EMNIST files placed in the handler's data/ folder before the build go into the image (may be empty).
     mkdir -p function/data
     ;;
+  natives)
+    # The image's native libraries, unpacked once here instead of by every pod at start (410 MB into
+    # ~/.javacpp): JavaCPP unpacks them into target/native as ND4J loads; the jars that only carried them
+    # are dropped, and native/library-path lists the folders function-process puts on java.library.path.
+    lib=function/target/lib
+    java -Dorg.bytedeco.javacpp.cachedir=function/target/native --add-modules jdk.incubator.vector \
+      -cp "$lib/*" dev.emnistfaas.faas.ImagePreparation
+    (cd function/target/native && find . -name '*.so*' -exec dirname {} \; | sed 's|^\./||' | sort -u > library-path \
+      && rm -f .lock)
+    rm -f "$lib"/*-linux-x86_64.jar
+    ;;
   *)
-    echo "usage: build.sh deps|package" >&2
+    echo "usage: build.sh deps|package|natives" >&2
     exit 2
     ;;
 esac

@@ -89,12 +89,15 @@ final class CeHarness implements AutoCloseable {
       env.remove("REDIS_PASSWORD_SECRET");
       env.put("dataDir", requireEnv("EMNIST_DIR"));
       env.put("OMP_NUM_THREADS", "1");
+      env.put("JAVA_OPTS", "-Xmx1536m");
+      env.put("CLASSPATH", "function/target/lib/*");
+      env.put("suppress_lock", "true");
       fns.addObject().put("name", fn).put("replicas", fn.equals("emnist-train") ? setup.trainPods() : 1)
           .put("workdir", project.resolve("build/" + fn).toString())
-          // The image's fprocess, with the heap the stack's 2 GiB limit would give (75 %) and the classpath
-          // the image's CLASSPATH names.
-          .put("fprocess", "java -Xmx1536m -XX:+ExitOnOutOfMemoryError --add-modules jdk.incubator.vector"
-              + " -cp function/target/lib/* com.openfaas.entrypoint.App")
+          // The image's fprocess (the template's function-process script), with the heap the stack's 2 GiB
+          // limit would give (75 %) and the classpath the build laid out; the function writes the watchdog's
+          // lock file when it is ready, as in the image (suppress_lock).
+          .put("fprocess", "./function-process")
           .set("env", env);
     }
     return c;
