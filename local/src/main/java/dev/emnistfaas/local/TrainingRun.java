@@ -103,7 +103,7 @@ public final class TrainingRun {
       long start = System.nanoTime();
       ProgressView view = new ProgressView(o.out(), o.terminal(), config.maxEpochs(), config.targetAccuracy());
       ArrayNode progress = JSON.createArrayNode();
-      AtomicReference<JsonNode> last = new AtomicReference<>(created);
+      AtomicReference<JsonNode> last = new AtomicReference<>();
       JsonNode status;
       try {
         status = client.awaitDone(job, deadline::get, Duration.ofMillis(200), s -> {
@@ -115,7 +115,7 @@ public final class TrainingRun {
           s.path("workers").forEach(w -> epochs.add(w.path("epochs").asDouble()));
         });
       } catch (GatewayJobClient.NotDone e) {
-        if (!interrupted.get() || !last.get().has("workers")) {
+        if (!interrupted.get() || last.get() == null) {
           throw e;
         }
         System.err.println("error: the workers did not all report stopping within " + CANCEL_GRACE.toSeconds()
