@@ -49,12 +49,14 @@ public final class TrainFunction {
    * that arrives meanwhile waits for the warm-up instead of competing with it for the CPU. A failed warm-up (the
    * data cannot be loaded, say) is logged with its cause, fails the returned future (the pod never becomes ready,
    * see {@link PodReadiness}), and every call is answered 503 with that cause. It needs no Redis, so a pod starts
-   * it before connecting.
+   * it before connecting; {@code afterFirstStep} runs once the first training step has (a pod connects then, off
+   * the cold start's critical path).
    */
-  public static CompletableFuture<Void> warmUpInBackground(TrainingConfig defaults, PrintStream log) {
+  public static CompletableFuture<Void> warmUpInBackground(TrainingConfig defaults, PrintStream log,
+      Runnable afterFirstStep) {
     return CompletableFuture.runAsync(() -> {
       try {
-        PodWarmUp.Summary s = PodWarmUp.run(defaults);
+        PodWarmUp.Summary s = PodWarmUp.run(defaults, afterFirstStep);
         log.printf("%s: first training step %.2f s after the JVM started; warm: data and ND4J in %.1f s (%s), "
             + "training step compiled in %.1f s (%.0f samples/s)%n", NAME, s.firstStepUptime(), s.loadSeconds(),
             defaults.dataDir(), s.jitSeconds(), s.samplesPerSecond());

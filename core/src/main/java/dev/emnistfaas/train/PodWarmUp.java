@@ -33,6 +33,11 @@ public final class PodWarmUp {
   private PodWarmUp() {}
 
   public static Summary run(TrainingConfig defaults) {
+    return run(defaults, () -> { });
+  }
+
+  /** As {@link #run(TrainingConfig)}, calling {@code afterFirstStep} once the first training step has run. */
+  public static Summary run(TrainingConfig defaults, Runnable afterFirstStep) {
     long t0 = System.nanoTime();
     Blas.useThreads(defaults.threads());
     EmnistDataset data = DatasetCache.dataset(defaults.dataSource());
@@ -58,6 +63,7 @@ public final class PodWarmUp {
       cursor.advance(batch);
       if (step == 1) {
         firstStepUptime = ManagementFactory.getRuntimeMXBean().getUptime() / 1000.0;
+        afterFirstStep.run();
       }
       if (step % 100 == 0) {
         long now = System.nanoTime();

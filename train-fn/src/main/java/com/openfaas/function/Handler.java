@@ -10,15 +10,20 @@ import dev.emnistfaas.faas.TrainFunction;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * emnist-train: one slice of one Downpour worker. The pod warms up (data, ND4J, the JIT) as soon as it starts,
- * before it connects to Redis, and becomes ready once that is done and the entrypoint listens.
+ * emnist-train: one slice of one Downpour worker. The pod warms up (data, ND4J, the JIT) as soon as it starts; it
+ * connects to Redis once the warm-up's first training step has run (or the warm-up failed), so that a cold start's
+ * first step has the CPU to itself, and becomes ready once the warm-up is done and the entrypoint listens.
  */
 public class Handler extends AbstractHandler {
   private final TrainFunction function;
 
   public Handler() {
     FunctionSettings settings = FunctionSettings.fromEnvironment();
-    CompletableFuture<Void> warm = TrainFunction.warmUpInBackground(settings.defaults(), System.err);
+    CompletableFuture<Void> firstStep = new CompletableFuture<>();
+    CompletableFuture<Void> warm = TrainFunction.warmUpInBackground(settings.defaults(), System.err,
+        () -> firstStep.complete(null));
+    warm.whenComplete((done, failure) -> firstStep.complete(null));
+    firstStep.join();
     function = new TrainFunction(new FunctionRuntime(settings), System.getenv().getOrDefault("HOSTNAME", "unknown"),
         System.err, warm);
     PodReadiness.fromEnvironment(System.getenv()).ifPresent(r -> r.markReadyWhen(warm, TrainFunction.NAME, System.err));
