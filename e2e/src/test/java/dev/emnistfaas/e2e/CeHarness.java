@@ -20,7 +20,7 @@ import java.util.concurrent.TimeUnit;
 /**
  * The real OpenFaaS CE components on this machine, through ../shared/openfaas-ce/harness: the CE gateway, NATS
  * Streaming, N CE queue-workers, of-watchdog in front of each pod's Java entrypoint, one network namespace per
- * pod, random routing; Redis in the control namespace. The pods run the functions as scripts/check-template-build
+ * pod, random routing unless a case says otherwise; Redis in the control namespace. The pods run the functions as scripts/check-template-build
  * laid them out, started like the image's fprocess, with emnist.yml's environment.
  */
 final class CeHarness implements AutoCloseable {
@@ -33,10 +33,24 @@ final class CeHarness implements AutoCloseable {
   private final Path state;
   private final Path project;
 
+  /** How the gateway's provider picks a ready pod for each call. */
+  enum Routing {
+    /** As faas-netes CE does. */
+    RANDOM("random"),
+    /** One pod after the other: where a case needs to know that a call lands on an idle pod. */
+    ROUND_ROBIN("rr");
+
+    final String harnessName;
+
+    Routing(String harnessName) {
+      this.harnessName = harnessName;
+    }
+  }
+
   /** How one harness is set up. */
-  record Setup(int queueWorkers, String ackWait, int trainPods) {
+  record Setup(int queueWorkers, String ackWait, int trainPods, Routing routing) {
     static Setup clusterLike() {
-      return new Setup(3, "60s", 3);
+      return new Setup(3, "60s", 3, Routing.RANDOM);
     }
   }
 
@@ -78,7 +92,7 @@ final class CeHarness implements AutoCloseable {
   /** The harness config: both functions with emnist.yml's environment, Redis and the gateway reached by name. */
   private ObjectNode config(Setup setup) throws IOException {
     ObjectNode c = JSON.createObjectNode();
-    c.put("routing", "random").put("expose_gateway_port", GATEWAY_PORT).put("ready_timeout_s", 300);
+    c.put("routing", setup.routing().harnessName).put("expose_gateway_port", GATEWAY_PORT).put("ready_timeout_s", 300);
     c.putObject("queue_worker").put("replicas", setup.queueWorkers()).put("ack_wait", setup.ackWait());
     c.putObject("gateway").putObject("env").put("upstream_timeout", "65s");
     ArrayNode fns = c.putArray("functions");
