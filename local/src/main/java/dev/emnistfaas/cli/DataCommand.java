@@ -61,8 +61,7 @@ final class DataCommand {
 
     @Override
     public Integer call() {
-      if (!Files.isDirectory(dir)) {
-        System.err.println("error: " + DataHelp.missing(dir.toString()));
+      if (DataHelp.reportIfMissing(dir.toString())) {
         return ExitCode.USAGE.code();
       }
       var splits = EmnistSplit.presentIn(dir);

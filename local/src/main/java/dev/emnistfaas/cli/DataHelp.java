@@ -30,6 +30,15 @@ final class DataHelp {
     }
   }
 
+  /** True, after saying on stderr what to put where, when {@code dir} is blank or not a directory. */
+  static boolean reportIfMissing(String dir) {
+    if (!dir.isBlank() && java.nio.file.Files.isDirectory(java.nio.file.Path.of(dir))) {
+      return false;
+    }
+    System.err.println("error: " + missing(dir));
+    return true;
+  }
+
   static String missing(String dir) {
     return (dir.isBlank() ? "no EMNIST data directory given (--data DIR or EMNIST_DIR)"
         : "EMNIST data directory not found: " + dir) + "\n"

@@ -25,6 +25,8 @@ import picocli.CommandLine.Option;
     description = "Score a saved model (model.bin) on EMNIST files with the same label set: accuracy, "
         + "per-class accuracy and the most confused pairs.")
 final class EvalCommand implements Callable<Integer> {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
   @Option(names = "--model", required = true, description = "model.bin of a run")
   Path model;
 
@@ -62,8 +64,7 @@ final class EvalCommand implements Callable<Integer> {
     if (!(evalFraction > 0 && evalFraction < 1)) {
       throw new UsageError("--eval-fraction: must be in (0, 1), got " + evalFraction);
     }
-    if (data.isBlank() || !Files.isDirectory(Path.of(data))) {
-      System.err.println("error: " + DataHelp.missing(data));
+    if (DataHelp.reportIfMissing(data)) {
       return ExitCode.USAGE.code();
     }
     ModelFile m;
@@ -117,11 +118,13 @@ final class EvalCommand implements Callable<Integer> {
         e.meanLoss());
     System.out.println("label  char  images  accuracy");
     List<int[]> pairs = new ArrayList<>();
+    ObjectNode perClass = JSON.createObjectNode();
     for (int t = 0; t < confusion.length; t++) {
       int total = Arrays.stream(confusion[t]).sum();
       if (total > 0) {
         System.out.printf("%5d  %4s  %6d  %7.2f %%%n", t, mapping.character(t), total,
             100.0 * confusion[t][t] / total);
+        perClass.put(mapping.character(t), (double) confusion[t][t] / total);
       }
       for (int p = 0; p < confusion.length; p++) {
         if (p != t && confusion[t][p] > 0) {
@@ -135,21 +138,15 @@ final class EvalCommand implements Callable<Integer> {
       System.out.printf("  %s -> %s: %d%n", mapping.character(p[0]), mapping.character(p[1]), p[2]);
     }
     if (json != null) {
-      ObjectNode out = new ObjectMapper().createObjectNode().put("model", model.toString()).put("data", dir.toString())
+      ObjectNode out = JSON.createObjectNode().put("model", model.toString()).put("data", dir.toString())
           .put("part", partName).put("images", images.size()).put("correct", e.correct())
           .put("accuracy", e.accuracy()).put("meanLoss", e.meanLoss()).put("imagesInTrainingPart", overlap)
           .put("heldOut", overlap == 0);
       if (!overlapNote.isEmpty()) {
         out.put("note", overlapNote);
       }
-      ObjectNode perClass = out.putObject("accuracyPerClass");
-      for (int t = 0; t < confusion.length; t++) {
-        int total = Arrays.stream(confusion[t]).sum();
-        if (total > 0) {
-          perClass.put(mapping.character(t), (double) confusion[t][t] / total);
-        }
-      }
-      new ObjectMapper().writerWithDefaultPrettyPrinter().writeValue(json.toFile(), out);
+      out.set("accuracyPerClass", perClass);
+      JSON.writerWithDefaultPrettyPrinter().writeValue(json.toFile(), out);
     }
     return ExitCode.OK.code();
   }

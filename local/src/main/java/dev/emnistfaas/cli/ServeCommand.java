@@ -4,7 +4,6 @@ import dev.emnistfaas.local.GatewaySettings;
 import dev.emnistfaas.local.LocalRuntime;
 import dev.emnistfaas.ps.RedisSettings;
 import dev.emnistfaas.train.TrainingConfig;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -63,8 +62,7 @@ final class ServeCommand implements Callable<Integer> {
     if (!problems.isEmpty()) {
       throw new UsageError(problems);
     }
-    if (data.isBlank() || !Files.isDirectory(Path.of(data))) {
-      System.err.println("error: " + DataHelp.missing(data));
+    if (DataHelp.reportIfMissing(data)) {
       return ExitCode.USAGE.code();
     }
     GatewaySettings settings = new GatewaySettings(pods, queueWorkers, routing, maxInflight,

@@ -125,8 +125,7 @@ final class TrainCommand implements Callable<Integer> {
     if (remoteGateway == null && data.isBlank()) {
       data = DataHelp.downloadedOrFetched().map(Path::toString).orElse("");
     }
-    if (remoteGateway == null && (data.isBlank() || !Files.isDirectory(Path.of(data)))) {
-      System.err.println("error: " + DataHelp.missing(data));
+    if (remoteGateway == null && DataHelp.reportIfMissing(data)) {
       return ExitCode.USAGE.code();
     }
     TrainingConfig defaults = TrainingConfig.downpourDefaults(data.isBlank() ? "/data"
