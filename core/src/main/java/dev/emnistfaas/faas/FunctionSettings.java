@@ -21,6 +21,9 @@ import java.util.Optional;
  * <ul>
  *   <li>{@code gateway_url} (or {@code OPENFAAS_URL}): where to send async calls, default
  *       {@code http://gateway.openfaas:8080}.
+ *   <li>{@code public_gateway_url}: the gateway as people outside the cluster reach it (a load balancer, an
+ *       ingress, a node port); the links a function hands out (a new job's {@code status}) use it. Default: the
+ *       gateway above, which only works inside the cluster.
  *   <li>Basic auth for the gateway from the secret files {@code basic-auth-user} and
  *       {@code basic-auth-password}, when present.
  *   <li>The Redis settings ({@link RedisSettings}); a function needs {@code REDIS_URL}.
@@ -29,8 +32,8 @@ import java.util.Optional;
  *       the defaults a setup request's JSON body overrides.
  * </ul>
  */
-public record FunctionSettings(URI gateway, Optional<String> basicAuth, RedisSettings redis, Duration jobTtl,
-    TrainingConfig defaults) {
+public record FunctionSettings(URI gateway, URI publicGateway, Optional<String> basicAuth, RedisSettings redis,
+    Duration jobTtl, TrainingConfig defaults) {
   private static final ObjectMapper JSON = new ObjectMapper();
 
   public static FunctionSettings fromEnvironment() {
@@ -38,7 +41,10 @@ public record FunctionSettings(URI gateway, Optional<String> basicAuth, RedisSet
   }
 
   public static FunctionSettings fromEnvironment(Map<String, String> env, Path secrets) {
-    String gw = env.getOrDefault("gateway_url", env.getOrDefault("OPENFAAS_URL", "http://gateway.openfaas:8080"));
+    URI gateway = httpAddress("gateway_url",
+        env.getOrDefault("gateway_url", env.getOrDefault("OPENFAAS_URL", "http://gateway.openfaas:8080")));
+    String published = env.getOrDefault("public_gateway_url", "");
+    URI publicGateway = published.isBlank() ? gateway : httpAddress("public_gateway_url", published);
     Optional<String> auth = Optional.empty();
     Path user = secrets.resolve("basic-auth-user");
     Path password = secrets.resolve("basic-auth-password");
@@ -50,8 +56,24 @@ public record FunctionSettings(URI gateway, Optional<String> basicAuth, RedisSet
       }
     }
     long ttl = Long.parseLong(env.getOrDefault("job_ttl_seconds", "86400"));
-    return new FunctionSettings(URI.create(gw.replaceAll("/+$", "")), auth, RedisSettings.fromEnvironment(env, secrets),
+    return new FunctionSettings(gateway, publicGateway, auth, RedisSettings.fromEnvironment(env, secrets),
         Duration.ofSeconds(ttl), defaultsFrom(env));
+  }
+
+  /** {@code value} as an http(s) address without trailing slashes; names {@code variable} when it is not one. */
+  private static URI httpAddress(String variable, String value) {
+    URI uri;
+    try {
+      uri = new URI(value.strip().replaceAll("/+$", ""));
+    } catch (java.net.URISyntaxException e) {
+      throw new IllegalArgumentException("environment: " + variable + "=" + value + " is not an address: "
+          + e.getReason());
+    }
+    if (!("http".equals(uri.getScheme()) || "https".equals(uri.getScheme())) || uri.getHost() == null) {
+      throw new IllegalArgumentException("environment: " + variable + "=" + value
+          + " is not an http(s) address with a host, like http://gateway.example.com:8080");
+    }
+    return uri;
   }
 
   /** The Downpour defaults with every variable named like a config field applied (values read as JSON). */

@@ -214,7 +214,7 @@ public final class SetupFunction {
     ObjectNode out = JsonResponse.JSON.createObjectNode()
         .put("job", job)
         .put("workers", config.workers())
-        .put("status", runtime.settings().gateway() + "/function/" + NAME + "?job=" + job);
+        .put("status", runtime.settings().publicGateway() + "/function/" + NAME + "?job=" + job);
     out.set("config", JsonResponse.JSON.valueToTree(config));
     return JsonResponse.of(202, out);
   }

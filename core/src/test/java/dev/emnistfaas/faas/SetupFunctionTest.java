@@ -34,7 +34,8 @@ class SetupFunctionTest {
   static void start() {
     server = EmbeddedRedis.start();
     // No gateway listens there: a body that got as far as starting workers would fail the test.
-    runtime = new FunctionRuntime(new FunctionSettings(URI.create("http://127.0.0.1:9"), Optional.empty(),
+    runtime = new FunctionRuntime(new FunctionSettings(URI.create("http://127.0.0.1:9"),
+        URI.create("http://127.0.0.1:9"), Optional.empty(),
         RedisSettings.local(server.url()), Duration.ofHours(1),
         TrainingConfig.downpourDefaults(RealData.dir().toString())));
     setup = new SetupFunction(runtime, new PrintStream(LOG, true, StandardCharsets.UTF_8));

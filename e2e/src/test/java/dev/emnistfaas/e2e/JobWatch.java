@@ -15,15 +15,16 @@ final class JobWatch {
   private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
   final String id;
-  private final URI gateway;
+  /** The 202's status link, followed as someone outside the cluster would (the harness's public_gateway_url). */
+  private final URI status;
   /** Every status answer: its HTTP code, its body and when (ms since the job was started). */
   final List<Answer> answers = new ArrayList<>();
   final long startedMillis = System.currentTimeMillis();
 
   record Answer(int code, String body, long atMillis) {}
 
-  private JobWatch(URI gateway, String id) {
-    this.gateway = gateway;
+  private JobWatch(URI status, String id) {
+    this.status = status;
     this.id = id;
   }
 
@@ -35,12 +36,19 @@ final class JobWatch {
     if (r.statusCode() != 202) {
       throw new IllegalStateException("emnist-setup answered " + r.statusCode() + ": " + r.body());
     }
-    return new JobWatch(gateway, CeHarness.parse(r.body()).path("job").asText());
+    JsonNode created = CeHarness.parse(r.body());
+    String id = created.path("job").asText();
+    URI status = URI.create(created.path("status").asText());
+    URI expected = gateway.resolve("/function/emnist-setup?job=" + id);
+    if (!status.equals(expected)) {
+      throw new IllegalStateException("the 202's status link is " + status + ", not the public address " + expected);
+    }
+    return new JobWatch(status, id);
   }
 
   /** One status request, kept in {@link #answers}. */
   Answer poll() throws IOException, InterruptedException {
-    HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(gateway.resolve("/function/emnist-setup?job=" + id))
+    HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(status)
         .timeout(Duration.ofSeconds(60)).GET().build(), HttpResponse.BodyHandlers.ofString());
     Answer a = new Answer(r.statusCode(), r.body(), System.currentTimeMillis() - startedMillis);
     answers.add(a);

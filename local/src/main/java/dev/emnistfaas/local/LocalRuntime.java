@@ -24,7 +24,7 @@ public final class LocalRuntime implements AutoCloseable {
     this.embedded = redis.isPresent() ? null : EmbeddedRedis.start();
     RedisSettings redisSettings = redis.orElseGet(() -> RedisSettings.local(embedded.url()));
     this.gateway = new LocalGateway(gatewaySettings);
-    this.functions = new FunctionRuntime(new FunctionSettings(gateway.url(), Optional.empty(), redisSettings,
+    this.functions = new FunctionRuntime(new FunctionSettings(gateway.url(), gateway.url(), Optional.empty(), redisSettings,
         Duration.ofDays(1), defaults));
     // As in emnist.yml: max_inflight applies to emnist-train only; calls to a busy setup pod wait.
     gateway.deploy(SetupFunction.NAME, 0, pod -> new SetupFunction(functions)::handle);
