@@ -5,6 +5,27 @@
 set -eu
 MVN="mvn -B -q ${MAVEN_ARGS:-}"
 case "${1:-}" in
+  data)
+    # The image build's first step: the EMNIST files `./emnist data bake` put into the handler's data/ folder,
+    # unchanged and nothing else beside them. Fails in seconds, before any Maven work, when they are not there.
+    bake="run ./emnist data bake before faas-cli build (README: Running on OpenFaaS)"
+    if [ ! -f function/data/SHA256SUMS ]; then
+      echo "build.sh: no EMNIST data in the handler's data/ folder (it has no SHA256SUMS): $bake" >&2
+      exit 1
+    fi
+    cd function/data
+    if ! sha256sum --check --strict --quiet SHA256SUMS >&2; then
+      echo "build.sh: the handler's data/ folder differs from what ./emnist data bake checked (above): $bake" >&2
+      exit 1
+    fi
+    unlisted=$(ls -A | grep -v -x -F -e SHA256SUMS $(sed 's/^[0-9a-f]*  /-e /' SHA256SUMS) || true)
+    if [ -n "$unlisted" ]; then
+      echo "build.sh: files in the handler's data/ folder that SHA256SUMS does not list: $(echo $unlisted);" \
+        "$bake" >&2
+      exit 1
+    fi
+    echo "build.sh: EMNIST data checked: $(sed 's/^[0-9a-f]*  //' SHA256SUMS | tr '\n' ' ')"
+    ;;
   deps)
     # Only the POMs are present: build them without sources, so that every dependency and every plugin the
     # package step uses lands in this cacheable layer. The package step then runs offline, which proves it.
@@ -20,8 +41,6 @@ case "${1:-}" in
     $MVN -o -f function/pom.xml -DskipTests package dependency:copy-dependencies \
       -DincludeScope=runtime -DoutputDirectory=target/lib
     cp function/target/*.jar function/target/lib/
-    # EMNIST files placed in the handler's data/ folder before the build go into the image (may be empty).
-    mkdir -p function/data
     ;;
   natives)
     # The image's native libraries, unpacked once here instead of by every pod at start (410 MB into
@@ -35,7 +54,7 @@ case "${1:-}" in
     rm -f "$lib"/*-linux-x86_64.jar
     ;;
   *)
-    echo "usage: build.sh deps|package|natives" >&2
+    echo "usage: build.sh data|deps|package|natives" >&2
     exit 2
     ;;
 esac

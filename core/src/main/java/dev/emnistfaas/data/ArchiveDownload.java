@@ -12,12 +12,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.security.DigestInputStream;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipFile;
@@ -120,7 +116,7 @@ public final class ArchiveDownload {
         String name = Path.of(e.getName()).getFileName().toString();
         Path tmp = work.resolve(name + ".tmp");
         staged.add(tmp);
-        String sha = copyHashing(z.getInputStream(e), tmp);
+        String sha = Sha256.copy(z.getInputStream(e), tmp);
         var expected = checksums.get(name);
         if (expected.isPresent() && (!expected.get().sha256().equals(sha) || expected.get().size() != Files.size(tmp))) {
           throw new IOException(name + ": checksum mismatch, sha256 " + sha + " (" + Files.size(tmp)
@@ -144,18 +140,5 @@ public final class ArchiveDownload {
         Files.deleteIfExists(tmp);
       }
     }
-  }
-
-  private static String copyHashing(InputStream in, Path out) throws IOException {
-    MessageDigest sha;
-    try {
-      sha = MessageDigest.getInstance("SHA-256");
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
-    try (InputStream d = new DigestInputStream(in, sha)) {
-      Files.copy(d, out, StandardCopyOption.REPLACE_EXISTING);
-    }
-    return HexFormat.of().formatHex(sha.digest());
   }
 }

@@ -132,7 +132,8 @@ public record EmnistDataset(EmnistSplit split, LabeledImages train, LabeledImage
   }
 
   /** The gzipped file, or the plain one when only that exists. */
-  private static Optional<Path> find(Path dir, String gzName) {
+  /** {@code gzName} in {@code dir}, or the same file unzipped (without .gz). */
+  static Optional<Path> find(Path dir, String gzName) {
     Path gz = dir.resolve(gzName);
     if (Files.exists(gz)) {
       return Optional.of(gz);

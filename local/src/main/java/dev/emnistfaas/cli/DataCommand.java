@@ -4,6 +4,8 @@ import dev.emnistfaas.data.ArchiveDownload;
 import dev.emnistfaas.data.ChecksumTable;
 import dev.emnistfaas.data.EmnistDataset;
 import dev.emnistfaas.data.EmnistSplit;
+import dev.emnistfaas.data.FunctionDataFolder;
+import dev.emnistfaas.data.FunctionDataFolder.Contents;
 import dev.emnistfaas.data.LabeledImages;
 import java.net.URI;
 import java.nio.file.Files;
@@ -15,7 +17,7 @@ import picocli.CommandLine.Parameters;
 
 /** {@code emnist data}: fetch and inspect EMNIST files. */
 @Command(name = "data", mixinStandardHelpOptions = true, description = "Fetch and inspect EMNIST files.",
-    subcommands = {DataCommand.Download.class, DataCommand.Info.class})
+    subcommands = {DataCommand.Download.class, DataCommand.Info.class, DataCommand.Bake.class})
 final class DataCommand {
 
   @Command(name = "download", mixinStandardHelpOptions = true,
@@ -80,6 +82,70 @@ final class DataCommand {
             d.description());
       }
       return ExitCode.OK.code();
+    }
+  }
+
+  @Command(name = "bake", mixinStandardHelpOptions = true,
+      description = "Put one split's EMNIST files where the function images take them from: train-fn/data (images, "
+          + "labels, mapping) and setup-fn/data (the mapping). Every file is checked (sha256 against NIST's, then "
+          + "read in full) and listed in a SHA256SUMS file that the image build checks first. Run it before "
+          + "faas-cli build; a folder is replaced only when all its files check out.")
+  static final class Bake implements Callable<Integer> {
+    /** A function, its handler folder in the checkout, and the data its image carries. */
+    private record Handler(String function, String folder, Contents contents) {}
+
+    private static final java.util.List<Handler> HANDLERS = java.util.List.of(
+        new Handler("emnist-train", "train-fn", Contents.TRAINING_FILES),
+        new Handler("emnist-setup", "setup-fn", Contents.MAPPING));
+
+    @Option(names = "--data", description = "EMNIST directory (default: $EMNIST_DIR)")
+    String data = System.getenv().getOrDefault("EMNIST_DIR", "");
+
+    @Option(names = "--split", description = "split to put in (default: the one split in --data)")
+    String split;
+
+    @Option(names = "--project", description = "the checkout holding emnist.yml, setup-fn/ and train-fn/ "
+        + "(default: this one)")
+    Path project = Path.of(System.getProperty("emnist.root", "."));
+
+    @Override
+    public Integer call() throws Exception {
+      if (DataHelp.reportIfMissing(data)) {
+        return ExitCode.USAGE.code();
+      }
+      Path dir = Path.of(data);
+      EmnistSplit s = chosenSplit(dir);
+      if (!Files.isRegularFile(project.resolve("emnist.yml"))) {
+        throw new UsageError("--project: " + project + " holds no emnist.yml (the project's checkout)");
+      }
+      var table = ChecksumTable.official();
+      for (Handler h : HANDLERS) {
+        Path folder = project.resolve(h.folder()).resolve("data");
+        var placed = FunctionDataFolder.fill(dir, s, h.contents(), folder, table);
+        System.out.println(h.function() + ": " + folder);
+        for (var p : placed) {
+          System.out.printf("  %-44s %,12d bytes  %s%n", p.name(), p.bytes(),
+              p.inOfficialTable() ? "sha256 matches NIST's" : "read in full (no published digest)");
+        }
+      }
+      System.out.println("listed in SHA256SUMS in each folder; next: faas-cli build -f emnist.yml");
+      return ExitCode.OK.code();
+    }
+
+    private EmnistSplit chosenSplit(Path dir) {
+      if (split != null) {
+        try {
+          return EmnistSplit.parse(split);
+        } catch (IllegalArgumentException e) {
+          throw new UsageError("--split: " + e.getMessage());
+        }
+      }
+      var present = EmnistSplit.presentIn(dir);
+      if (present.size() != 1) {
+        throw new UsageError("--split: " + dir + " holds " + (present.isEmpty() ? "no EMNIST split"
+            : "several splits " + present.stream().map(EmnistSplit::id).toList()) + "; name one with --split");
+      }
+      return present.first();
     }
   }
 }

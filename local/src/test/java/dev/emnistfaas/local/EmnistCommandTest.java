@@ -152,6 +152,11 @@ class EmnistCommandTest {
         "--pods: must be at least 1, got 0", "--queue-workers: must be at least 1, got 0");
     assertMistake(runCapturing("report", results.resolve("no-run").toString()), "ROOT: ");
 
+    assertMistake(runCapturing("data", "bake", "--data", data, "--project", results.toString()),
+        "--project: " + results + " holds no emnist.yml (the project's checkout)");
+    assertMistake(runCapturing("data", "bake", "--data", data, "--split", "bymorge"),
+        "--split: unknown EMNIST split 'bymorge'; expected one of [byclass, bymerge, balanced, letters, digits, mnist]");
+
     Printed debug = runCapturing("train", "--data", data, "--workers", "0", "--debug");
     assertEquals(2, debug.code());
     assertTrue(debug.err().contains("\tat dev.emnistfaas.cli.TrainCommand.call"), debug.err());
@@ -159,6 +164,20 @@ class EmnistCommandTest {
     Printed version = runCapturing("--version");
     assertEquals(0, version.code());
     assertTrue(version.out().matches("(?s)emnist \\d+\\.\\d+\\.\\d+.*, commit .*"), version.out());
+  }
+
+  @Test
+  void dataBakeFillsBothHandlerFoldersAndSaysWhatItChecked() throws Exception {
+    Path project = Files.createDirectories(results.resolve("checkout"));
+    Files.writeString(project.resolve("emnist.yml"), "version: 1.0\n");
+    Printed p = runCapturing("data", "bake", "--data", System.getenv("EMNIST_DIR"), "--project", project.toString());
+    assertEquals(0, p.code(), p.out() + p.err());
+    assertTrue(p.out().contains("emnist-bymerge-test-images-idx3-ubyte.gz       28,905,295 bytes  sha256 matches NIST's"),
+        p.out());
+    assertTrue(Files.readString(project.resolve("train-fn/data/SHA256SUMS")).contains(
+        "5e5815ec1b522089134435f7c55e75a00960b58414793593ffff23efc0821683  emnist-bymerge-test-images-idx3-ubyte.gz"));
+    assertEquals("956dc507bf69e9f31f4e3e876d22ec66124aa229b5d0bd65ab8956a8044d3ede  emnist-bymerge-mapping.txt\n",
+        Files.readString(project.resolve("setup-fn/data/SHA256SUMS")));
   }
 
   @Test
