@@ -9,7 +9,8 @@
 #
 #   ./test.sh [--local | --cluster] [--rounds N] [--timeout SECONDS] [scenario files...]
 #   cluster mode reads OPENFAAS_URL (default http://127.0.0.1:8080) and needs faas-cli; kubectl is optional
-#   (it collects the workers' 'Worker ID' log lines).
+#   (it checks the queue-worker replicas and collects every emnist-train pod's 'Worker ID' lines, as the
+#   README's "Running on OpenFaaS" does).
 set -uo pipefail
 cd "$(dirname "$0")"
 mode=local
@@ -22,7 +23,7 @@ while [ $# -gt 0 ]; do
     --cluster) mode=cluster ;;
     --rounds) rounds="$2"; shift ;;
     --timeout) timeout="$2"; shift ;;
-    -h|--help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) echo "test.sh: unknown option $1" >&2; exit 2 ;;
     *) scenarios+=("$1") ;;
   esac
@@ -36,7 +37,23 @@ done
 if [ "$mode" = cluster ]; then
   command -v faas-cli >/dev/null || { echo "test.sh: --cluster needs faas-cli on PATH" >&2; exit 2; }
   gateway="${OPENFAAS_URL:-http://127.0.0.1:8080}"
+  echo "faas-cli $(faas-cli version --short-version 2>/dev/null | tail -1) (0.11.6 or later is needed), gateway $gateway"
 fi
+# cluster_warnings SCENARIO: what keeps the scenario's workers from running side by side on OpenFaaS CE.
+cluster_warnings() {
+  local workers pods queue_workers
+  workers=$(./emnist scenario "$1" | python3 -c 'import json,sys; print(json.load(sys.stdin).get("workers", 2))')
+  pods=$(sed -n 's/.*com.openfaas.scale.min: *"\{0,1\}\([0-9]*\).*/\1/p' "$1" | head -1)
+  if [ -n "$pods" ] && [ "$pods" -gt 5 ]; then
+    echo "warning: $(basename "$1"): OpenFaaS CE runs at most 5 pods of a function, not $pods: $workers workers share 5 pods"
+  fi
+  if command -v kubectl >/dev/null; then
+    queue_workers=$(kubectl -n openfaas get deploy queue-worker -o jsonpath='{.spec.replicas}' 2>/dev/null)
+    if [ -n "$queue_workers" ] && [ "$queue_workers" -lt "$workers" ]; then
+      echo "warning: $(basename "$1"): $queue_workers queue-worker(s) deliver one slice each at a time: $workers workers take turns (README: Running on OpenFaaS)"
+    fi
+  fi
+}
 
 run="tests/results/$(date +%Y%m%d-%H%M%S)-$mode"
 mkdir -p "$run"
@@ -58,11 +75,15 @@ for s in "${scenarios[@]}"; do
     log="$dir.log"
     mkdir -p "$dir"
     if [ "$mode" = cluster ]; then
+      since=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+      cluster_warnings "$s" | tee "$log"
       timeout "$timeout" ./emnist train --gateway "$gateway" --scenario "$s" --results "$dir" --timeout "$timeout" \
-        > "$log" 2>&1
+        >> "$log" 2>&1
       rc=$?
       if command -v kubectl >/dev/null; then
-        kubectl -n openfaas-fn logs deploy/emnist-train --since=1h 2>/dev/null | grep 'Worker ID' >> "$log"
+        # Every pod's lines (a selector alone shows 10 per pod), each prefixed with its pod.
+        kubectl -n openfaas-fn logs -l faas_function=emnist-train --prefix --tail=-1 --since-time="$since" \
+          2>/dev/null | grep 'Worker ID' >> "$log"
       fi
     else
       timeout "$timeout" ./emnist train --scenario "$s" --results "$dir" --timeout "$timeout" > "$log" 2>&1
