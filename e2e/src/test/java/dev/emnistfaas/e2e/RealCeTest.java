@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.regex.Matcher;
@@ -284,6 +286,40 @@ class RealCeTest {
       // Slices running at the flush end within a slice and queue nothing more.
       assertNoTrainCallsAfter(h, flushedAt + 15_000);
       figure("Redis FLUSHALL", "status 404 '" + CeHarness.parse(a.body()).path("error").asText() + "'");
+    }
+  }
+
+  /**
+   * The benchmark suite's cluster mode on the real gateway, with the commands the README gives an operator:
+   * faas-cli deploys the scenario's overlay (the harness's provider accepts it and keeps its pods), then a round
+   * through ./emnist train --gateway.
+   */
+  @Test
+  @Order(11)
+  void theBenchmarkSuiteRunsAScenarioThroughTheGateway() throws Exception {
+    try (CeHarness h = CeHarness.up(CeHarness.Setup.clusterLike())) {
+      Path root = Path.of(System.getenv("PROJECT_ROOT")).toAbsolutePath().normalize();
+      ProcessBuilder pb = new ProcessBuilder("./test.sh", "--cluster", "--rounds", "1", "--timeout", "240",
+          "tests/emnist-b32-w3-f10.yml").directory(root.toFile()).redirectErrorStream(true);
+      pb.environment().put("OPENFAAS_URL", h.gateway().toString());
+      pb.environment().put("PATH", Path.of(System.getenv("OPENFAAS_CE"), "bin").toAbsolutePath() + ":"
+          + System.getenv("PATH"));
+      Process p = pb.start();
+      String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+      assertTrue(p.waitFor(300, java.util.concurrent.TimeUnit.SECONDS), out);
+      assertEquals(0, p.exitValue(), out);
+      Matcher round = Pattern.compile("cluster emnist-b32-w3-f10 round 1: (reached .*)").matcher(out);
+      assertTrue(round.find(), out);
+      Matcher run = Pattern.compile("wrote (tests/results/[^ ]+-cluster)/results.md").matcher(out);
+      assertTrue(run.find(), out);
+      Path results = root.resolve(run.group(1));
+      String table = Files.readString(results.resolve("results.md"));
+      assertTrue(table.contains("emnist-b32-w3-f10"), table);
+      assertTrue(out.contains("faas-cli "), out);
+      figure("test.sh --cluster", round.group(1));
+      try (var files = Files.walk(results)) {
+        files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+      }
     }
   }
 }
