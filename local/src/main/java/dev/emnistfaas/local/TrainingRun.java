@@ -73,9 +73,6 @@ public final class TrainingRun {
     JsonNode created = client.create(o.overridesJson());
     String job = created.path("job").asText();
     TrainingConfig config = JSON.convertValue(created.path("config"), TrainingConfig.class);
-    o.out().printf("job %s: %d workers, batch %d, %s lr %.3g, fetch/push every %d/%d steps, target %.2f %%%n",
-        job, config.workers(), config.batch(), config.optimizer(), config.learningRate(), config.nFetch(),
-        config.nPush(), 100 * config.targetAccuracy());
 
     // Ctrl-C is handled as a signal, not in a shutdown hook: the run still needs Redis (kept out of the terminal's
     // process group by EmbeddedRedis) to cancel the job and collect the results. A second Ctrl-C exits at once;
@@ -99,6 +96,10 @@ public final class TrainingRun {
       cancel.setDaemon(true);
       cancel.start();
     });
+    // Announced only once Ctrl-C cancels it: a Ctrl-C right after this line must stop the job, not just this command.
+    o.out().printf("job %s: %d workers, batch %d, %s lr %.3g, fetch/push every %d/%d steps, target %.2f %%%n",
+        job, config.workers(), config.batch(), config.optimizer(), config.learningRate(), config.nFetch(),
+        config.nPush(), 100 * config.targetAccuracy());
     try {
       long start = System.nanoTime();
       ProgressView view = new ProgressView(o.out(), o.terminal(), config.maxEpochs(), config.targetAccuracy());
