@@ -78,6 +78,7 @@ public final class StoreBenchmark {
         new UpdateRule(UpdateRule.Kind.SGD, 0.01f), Duration.ofMinutes(10));
     float[] params = new float[size];
     float[] returned = new float[size];
+    ParameterStore.Pusher bench = store.pusher("bench");
     float[] grad = new float[size];
     Arrays.fill(grad, 1e-3f);
     // Raw and store operations alternate in rounds, so a noisy spell on this shared machine hits both alike.
@@ -87,7 +88,7 @@ public final class StoreBenchmark {
     double[] cpu = new double[5];
     for (int round = 0; round < rounds; round++) {
       Op[] ops = {() -> redis.callOn(rawKey, j -> j.set(rawKey, blob)), () -> redis.callOn(rawKey, j -> j.get(rawKey)),
-          () -> store.fetch(params), () -> store.push(grad), () -> store.pushAndFetch(grad, returned)};
+          () -> store.fetch(params), () -> bench.push(grad), () -> bench.pushAndFetch(grad, returned)};
       for (int k = 0; k < ops.length; k++) {
         double c0 = serverCpuSeconds();
         phases[k] = concat(phases[k], latencies(ops[k], each));
@@ -125,6 +126,49 @@ public final class StoreBenchmark {
     store.delete();
   }
 
+  /**
+   * What a job leaves in Redis after {@code pushes} pushes from {@code workers} pushers taking turns: its keys
+   * and Redis's memory beside those of a job that was only created (the idempotency state must not grow with the
+   * pushes).
+   */
+  public void stateAfter(int pushes, int workers) {
+    String job = "bench-state-" + System.nanoTime();
+    long before = usedMemory();
+    ParameterStore store = ParameterStore.create(redis, "emnist", job, new float[size], shards,
+        new UpdateRule(UpdateRule.Kind.ADAGRAD, 0.01f), Duration.ofMinutes(10));
+    long created = usedMemory() - before;
+    int keysCreated = jobKeys(job);
+    ParameterStore.Pusher[] pushers = new ParameterStore.Pusher[workers];
+    for (int w = 0; w < workers; w++) {
+      pushers[w] = store.pusher("worker-" + w);
+    }
+    float[] g = new float[size];
+    Arrays.fill(g, 1e-3f);
+    long t0 = System.nanoTime();
+    for (int k = 0; k < pushes; k++) {
+      pushers[k % workers].push(g);
+    }
+    double seconds = (System.nanoTime() - t0) / 1e9;
+    out.printf("Redis state of one job (Adagrad, %d shard(s)): created: %d keys, %.2f MB; after %,d pushes from %d "
+        + "pushers (%.1f s): %d keys, %.2f MB, %,d updates%n", shards, keysCreated, created / 1e6, pushes, workers,
+        seconds, jobKeys(job), (usedMemory() - before) / 1e6, store.updates());
+    store.delete();
+  }
+
+  private int jobKeys(String job) {
+    return redis.call(j -> j.keys("emnist:{" + job + "*").size());
+  }
+
+  private long usedMemory() {
+    String info = redis.call(j -> j.info("memory"));
+    for (String line : info.split("\r?\n")) {
+      if (line.startsWith("used_memory:")) {
+        return Long.parseLong(line.substring("used_memory:".length()).trim());
+      }
+    }
+    throw new IllegalStateException("INFO memory has no used_memory");
+  }
+
   private void row(String name, double[] ms) {
     out.printf("%-14s %10.2f %8.2f%n", name, pct(ms, 0.5), pct(ms, 0.99));
   }
@@ -146,6 +190,7 @@ public final class StoreBenchmark {
     CountDownLatch go = new CountDownLatch(1);
     List<Future<double[]>> results = new ArrayList<>();
     for (int t = 0; t < pushers; t++) {
+      ParameterStore.Pusher mine = store.pusher("bench-" + t);
       results.add(pool.submit(() -> {
         float[] g = new float[size];
         Arrays.fill(g, 1e-3f);
@@ -153,7 +198,7 @@ public final class StoreBenchmark {
         double[] ms = new double[pushesEach];
         for (int k = 0; k < pushesEach; k++) {
           long t0 = System.nanoTime();
-          store.push(g);
+          mine.push(g);
           ms[k] = (System.nanoTime() - t0) / 1e6;
         }
         return ms;

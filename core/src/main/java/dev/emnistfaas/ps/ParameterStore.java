@@ -3,6 +3,7 @@ package dev.emnistfaas.ps;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Queue;
@@ -30,8 +31,12 @@ import redis.clients.jedis.params.SetParams;
  * another pusher committed in between. No update is lost; Redis does no float arithmetic (a script unpacking
  * floats was measured at 8 ms a push, blocking the server; a compare-and-set script passing the values through
  * Lua cost 80 µs more server time per push than SET), and the retry rate is the measured cost of contention
- * (see {@link PushStats}). Each commit also records a per-push marker so that a push retried after a dropped
- * connection is never applied twice.
+ * (see {@link PushStats}).
+ *
+ * <p>Pushes come from named {@link Pusher}s (a Downpour worker each), and a push retried after a dropped
+ * connection is never applied twice: each shard's commit also records, in the hash {@code P:{J:s}:pushers}, the
+ * pusher's latest push (its incarnation and sequence number), and a retry that finds its own push recorded
+ * stops there. That state is one field per pusher name: it grows with the workers, not with the pushes.
  */
 public final class ParameterStore {
   private static final int MAX_CONFLICT_RETRIES = 1000;
@@ -46,6 +51,7 @@ public final class ParameterStore {
   private final byte[][] paramsKeys;
   private final byte[][] accumKeys;
   private final byte[][] updatesKeys;
+  private final byte[][] pushersKeys;
   /**
    * Working arrays of pushes, one set per concurrent push, reused so that a push allocates only the replies
    * Jedis hands back (measured: fresh 333 KB arrays cost about 35 µs a push in allocation and collection).
@@ -66,10 +72,12 @@ public final class ParameterStore {
     this.paramsKeys = new byte[shards][];
     this.accumKeys = new byte[shards][];
     this.updatesKeys = new byte[shards][];
+    this.pushersKeys = new byte[shards][];
     for (int s = 0; s < shards; s++) {
       paramsKeys[s] = bytes(shardKey(s, "params"));
       accumKeys[s] = bytes(shardKey(s, "accum"));
       updatesKeys[s] = bytes(shardKey(s, "updates"));
+      pushersKeys[s] = bytes(shardKey(s, "pushers"));
     }
   }
 
@@ -153,6 +161,9 @@ public final class ParameterStore {
           t.set(accumKeys[shard], new byte[n * Float.BYTES], expire);
         }
         t.set(updatesKeys[shard], bytes("0"), expire);
+        // Created here so that it carries the job's time to live; pushes add one field per pusher name.
+        t.hset(pushersKeys[shard], bytes("job"), bytes(job));
+        t.expire(pushersKeys[shard], ttl.toSeconds());
         return t.exec();
       });
     }
@@ -180,27 +191,52 @@ public final class ParameterStore {
     }
   }
 
-  /** Applies {@code gradient} with the job's update rule, each shard atomically. */
-  public PushStats push(float[] gradient) {
-    return push(gradient, null);
+  /** A source of pushes named {@code name} (unique among the job's concurrent pushers, e.g. "worker-3"). */
+  public Pusher pusher(String name) {
+    return new Pusher(name);
   }
 
   /**
-   * Pushes like {@link #push} and writes into {@code out} the parameters as this push left them: each shard as
-   * its commit stored it. The push reads every shard to update it anyway, so this is Downpour's "push, then
-   * fetch" for the price of the push alone (measured: see {@code emnist store-bench}).
+   * Pushes of one named source, one at a time, each applied exactly once. A pusher's incarnation (random, per
+   * object) and sequence number identify its push; the store keeps the latest per name and shard.
    */
-  public PushStats pushAndFetch(float[] gradient, float[] out) {
-    checkLength(out.length, "fetch into");
-    if (out == gradient) {
-      throw new IllegalArgumentException("pushAndFetch needs separate gradient and output arrays");
+  public final class Pusher {
+    private final byte[] name;
+    private final String incarnation = UUID.randomUUID().toString();
+    private long sequence;
+
+    private Pusher(String name) {
+      if (name == null || name.isBlank()) {
+        throw new IllegalArgumentException("a pusher needs a name");
+      }
+      this.name = bytes(name);
     }
-    return push(gradient, out);
+
+    public ParameterStore store() {
+      return ParameterStore.this;
+    }
+
+    /** Applies {@code gradient} with the job's update rule, each shard atomically. */
+    public synchronized PushStats push(float[] gradient) {
+      return ParameterStore.this.push(gradient, null, name, bytes(incarnation + ":" + ++sequence));
+    }
+
+    /**
+     * Pushes like {@link #push} and writes into {@code out} the parameters as this push left them: each shard as
+     * its commit stored it. The push reads every shard to update it anyway, so this is Downpour's "push, then
+     * fetch" for the price of the push alone (measured: see {@code emnist store-bench}).
+     */
+    public synchronized PushStats pushAndFetch(float[] gradient, float[] out) {
+      checkLength(out.length, "fetch into");
+      if (out == gradient) {
+        throw new IllegalArgumentException("pushAndFetch needs separate gradient and output arrays");
+      }
+      return ParameterStore.this.push(gradient, out, name, bytes(incarnation + ":" + ++sequence));
+    }
   }
 
-  private PushStats push(float[] gradient, float[] out) {
+  private PushStats push(float[] gradient, float[] out, byte[] pusher, byte[] pushId) {
     checkLength(gradient.length, "push of");
-    String pushId = UUID.randomUUID().toString();
     PushBuffers buffers = idleBuffers.poll();
     if (buffers == null) {
       buffers = new PushBuffers();
@@ -210,7 +246,7 @@ public final class ParameterStore {
       for (int s = 0; s < shards; s++) {
         final int shard = s;
         final PushBuffers b = buffers;
-        conflicts += redis.callOn(paramsKeys[s], j -> pushShard(j, shard, gradient, pushId, out, b));
+        conflicts += redis.callOn(paramsKeys[s], j -> pushShard(j, shard, gradient, pusher, pushId, out, b));
       }
       return new PushStats(shards, conflicts);
     } finally {
@@ -222,33 +258,35 @@ public final class ParameterStore {
    * One shard's optimistic update, leaving the shard's new values in {@code out} when it is given; returns how
    * many times it lost a race and started over.
    */
-  private int pushShard(Jedis j, int s, float[] gradient, String pushId, float[] out, PushBuffers buffers) {
+  private int pushShard(Jedis j, int s, float[] gradient, byte[] pusher, byte[] pushId, float[] out,
+      PushBuffers buffers) {
     int from = shardStart(s);
     int n = shardStart(s + 1) - from;
     float[] values = out != null ? out : buffers.values;
     int valuesFrom = out != null ? from : 0;
-    byte[] marker = bytes(shardKey(s, "push:" + pushId));
     boolean adagrad = rule.needsAccumulators();
-    byte[][] readKeys = adagrad ? new byte[][] {paramsKeys[s], marker, accumKeys[s]} : new byte[][] {paramsKeys[s], marker};
+    byte[][] readKeys = adagrad ? new byte[][] {paramsKeys[s], accumKeys[s]} : new byte[][] {paramsKeys[s]};
     Connection connection = j.getConnection();
     try {
       for (int conflicts = 0; conflicts < MAX_CONFLICT_RETRIES; conflicts++) {
-        // WATCH and the read travel together: Jedis sends both before it waits for the first reply.
+        // WATCH and the reads travel together: Jedis sends all three before it waits for the first reply.
         connection.sendCommand(Protocol.Command.WATCH, paramsKeys[s]);
         connection.sendCommand(Protocol.Command.MGET, readKeys);
+        connection.sendCommand(Protocol.Command.HGET, pushersKeys[s], pusher);
         connection.getStatusCodeReply();
         List<byte[]> current = connection.getBinaryMultiBulkReply();
+        byte[] latest = connection.getBinaryBulkReply();
         if (current.get(0) == null) {
           j.unwatch();
           throw new StoreException.NoSuchJob(job);
         }
         LittleEndianFloats.decode(current.get(0), values, valuesFrom, n);
-        if (current.get(1) != null) {
+        if (Arrays.equals(latest, pushId)) {
           j.unwatch();
           return conflicts; // applied before a dropped connection made us run again; values hold its result
         }
         if (adagrad) {
-          LittleEndianFloats.decode(current.get(2), buffers.accumulators, 0, n);
+          LittleEndianFloats.decode(current.get(1), buffers.accumulators, 0, n);
         }
         rule.apply(values, valuesFrom, gradient, from, n, buffers.accumulators);
         Transaction t = j.multi();
@@ -257,7 +295,7 @@ public final class ParameterStore {
           t.set(accumKeys[s], buffers.encodeAccumulators(s, n), SetParams.setParams().keepttl());
         }
         t.incr(updatesKeys[s]);
-        t.set(marker, bytes("1"), SetParams.setParams().ex(600));
+        t.hset(pushersKeys[s], pusher, pushId);
         List<Object> result = t.exec();
         if (result != null && !result.isEmpty()) {
           return conflicts;
@@ -330,6 +368,7 @@ public final class ParameterStore {
       redis.callOn(paramsKeys[s], j -> {
         j.pexpire(paramsKeys[shard], soon.toMillis());
         j.pexpire(accumKeys[shard], soon.toMillis());
+        j.pexpire(pushersKeys[shard], soon.toMillis());
         return j.pexpire(updatesKeys[shard], soon.toMillis());
       });
     }
@@ -341,7 +380,8 @@ public final class ParameterStore {
     redis.callOn(meta, j -> j.del(meta));
     for (int s = 0; s < shards; s++) {
       final int shard = s;
-      redis.callOn(paramsKeys[s], j -> j.del(paramsKeys[shard], accumKeys[shard], updatesKeys[shard]));
+      redis.callOn(paramsKeys[s], j -> j.del(paramsKeys[shard], accumKeys[shard], updatesKeys[shard],
+          pushersKeys[shard]));
     }
   }
 

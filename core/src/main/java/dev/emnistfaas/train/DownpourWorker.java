@@ -219,8 +219,8 @@ public final class DownpourWorker {
     long pushes;
     long trainedNanos;
     GlobalEvaluation evaluation = new GlobalEvaluation(ws.shape, ws.data.eval());
-    try (ParameterChannel channel = ParameterChannel.create(config.backgroundCommunication(), store,
-        evaluation::afterPush)) {
+    try (ParameterChannel channel = ParameterChannel.create(config.backgroundCommunication(),
+        store.pusher("worker-" + worker), evaluation::afterPush)) {
       channel.fetchNow(ws.params);
       while (true) {
         if (Thread.currentThread().isInterrupted()) {

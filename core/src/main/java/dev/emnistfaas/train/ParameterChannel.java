@@ -18,20 +18,22 @@ abstract class ParameterChannel implements AutoCloseable {
   }
 
   protected final ParameterStore store;
+  protected final ParameterStore.Pusher pusher;
   protected final AfterPush afterPush;
   protected final float[] transfer;
   protected long waitNanos;
   protected long pushes;
   protected volatile boolean stopRequested;
 
-  ParameterChannel(ParameterStore store, AfterPush afterPush) {
-    this.store = store;
+  ParameterChannel(ParameterStore.Pusher pusher, AfterPush afterPush) {
+    this.store = pusher.store();
+    this.pusher = pusher;
     this.afterPush = afterPush;
     this.transfer = new float[store.size()];
   }
 
-  static ParameterChannel create(boolean background, ParameterStore store, AfterPush afterPush) {
-    return background ? new Background(store, afterPush) : new Inline(store, afterPush);
+  static ParameterChannel create(boolean background, ParameterStore.Pusher pusher, AfterPush afterPush) {
+    return background ? new Background(pusher, afterPush) : new Inline(pusher, afterPush);
   }
 
   /**
@@ -41,9 +43,9 @@ abstract class ParameterChannel implements AutoCloseable {
   protected void pushNow(ParameterVector accrued, float[] fetchInto) {
     accrued.get(0, transfer, 0, transfer.length);
     if (fetchInto != null) {
-      store.pushAndFetch(transfer, fetchInto);
+      pusher.pushAndFetch(transfer, fetchInto);
     } else {
-      store.push(transfer);
+      pusher.push(transfer);
     }
     accrued.zero();
     pushes++;
@@ -92,9 +94,9 @@ abstract class ParameterChannel implements AutoCloseable {
     /** {@link #fetched} holds the parameters a push returned for the fetch due right after it. */
     private boolean fetchedByPush;
 
-    Inline(ParameterStore store, AfterPush afterPush) {
-      super(store, afterPush);
-      this.fetched = new float[store.size()];
+    Inline(ParameterStore.Pusher pusher, AfterPush afterPush) {
+      super(pusher, afterPush);
+      this.fetched = new float[pusher.store().size()];
     }
 
     @Override
@@ -136,11 +138,11 @@ abstract class ParameterChannel implements AutoCloseable {
     private boolean closed;
     private RuntimeException failure;
 
-    Background(ParameterStore store, AfterPush afterPush) {
-      super(store, afterPush);
-      this.outgoing = new float[store.size()];
-      this.fetched = new float[store.size()];
-      this.spare = new float[store.size()];
+    Background(ParameterStore.Pusher pusher, AfterPush afterPush) {
+      super(pusher, afterPush);
+      this.outgoing = new float[pusher.store().size()];
+      this.fetched = new float[pusher.store().size()];
+      this.spare = new float[pusher.store().size()];
       Thread thread = new Thread(this::run, "downpour-communication");
       thread.setDaemon(true);
       thread.start();
@@ -161,7 +163,7 @@ abstract class ParameterChannel implements AutoCloseable {
           }
         }
         try {
-          store.pushAndFetch(outgoing, spare);
+          pusher.pushAndFetch(outgoing, spare);
           boolean stop = afterPush.stop();
           synchronized (lock) {
             float[] t = fetched;

@@ -44,7 +44,7 @@ class ClusterParameterStoreTest {
       for (int t = 0; t < pushers; t++) {
         final int thread = t;
         done.add(pool.submit(() -> {
-          ParameterStore mine = ParameterStore.open(redis, "emnist", "cluster-job");
+          ParameterStore.Pusher mine = ParameterStore.open(redis, "emnist", "cluster-job").pusher("worker-" + thread);
           float[] g = new float[size];
           go.await();
           for (int k = 0; k < pushesEach; k++) {

@@ -65,7 +65,7 @@ class ParameterStoreTest {
     ParameterStore store = sgdStore(1);
     String key = "emnist:{" + store.job() + ":0}:params";
     redis.call(j -> j.set(key, "corrupt"));
-    assertThrows(IllegalStateException.class, () -> store.push(new float[SIZE]));
+    assertThrows(IllegalStateException.class, () -> store.pusher("worker-0").push(new float[SIZE]));
     // The pool hands out its most recently returned connection first: the failed push's, were it returned.
     redis.call(j -> j.set(key, "changed after the failed push"));
     JobStore jobs = new JobStore(redis, "emnist", Duration.ofHours(1));
@@ -98,7 +98,7 @@ class ParameterStoreTest {
     for (int t = 0; t < pushers; t++) {
       final int thread = t;
       conflicts.add(pool.submit(() -> {
-        ParameterStore mine = ParameterStore.open(redis, "emnist", store.job());
+        ParameterStore.Pusher mine = ParameterStore.open(redis, "emnist", store.job()).pusher("worker-" + thread);
         float[] g = new float[SIZE];
         float[] fetched = new float[SIZE];
         int lost = 0;
@@ -149,15 +149,16 @@ class ParameterStoreTest {
       expected[i] -= g[i];
     }
     float[] returned = new float[SIZE];
-    store.pushAndFetch(g, returned);
+    store.pusher("worker-0").pushAndFetch(g, returned);
     assertArrayEquals(expected, returned, 0f);
     float[] fetched = new float[SIZE];
     store.fetch(fetched);
     assertArrayEquals(returned, fetched, 0f);
     assertEquals(3, store.updates());
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> store.pushAndFetch(g, g));
+    ParameterStore.Pusher pusher = store.pusher("worker-0");
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> pusher.pushAndFetch(g, g));
     assertEquals("pushAndFetch needs separate gradient and output arrays", e.getMessage());
-    assertThrows(IllegalArgumentException.class, () -> store.pushAndFetch(g, new float[3]));
+    assertThrows(IllegalArgumentException.class, () -> pusher.pushAndFetch(g, new float[3]));
     assertEquals(3, store.updates());
   }
 
@@ -168,6 +169,7 @@ class ParameterStoreTest {
     float[] local = initial();
     float[] acc = new float[SIZE];
     float[] g = new float[SIZE];
+    ParameterStore.Pusher pusher = store.pusher("worker-0");
     for (int k = 0; k < 3; k++) {
       for (int i = 0; i < SIZE; i++) {
         g[i] = (float) Math.sin(i + k) * 0.1f;
@@ -175,10 +177,10 @@ class ParameterStoreTest {
       Adagrad.step(0.5f, local, 0, g, 0, SIZE, acc);
       if (k == 1) {
         float[] returned = new float[SIZE];
-        store.pushAndFetch(g, returned);
+        pusher.pushAndFetch(g, returned);
         assertArrayEquals(local, returned, 0f);
       } else {
-        store.push(g);
+        pusher.push(g);
       }
     }
     float[] actual = new float[SIZE];
@@ -189,7 +191,8 @@ class ParameterStoreTest {
   @Test
   void wrongLengthPushIsRejectedWithNothingWritten() {
     ParameterStore store = sgdStore(2);
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> store.push(new float[10]));
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> store.pusher("worker-0").push(new float[10]));
     assertEquals("push of 10 floats; job '" + store.job() + "' holds 83247", e.getMessage());
     float[] out = new float[SIZE];
     store.fetch(out);
@@ -205,17 +208,66 @@ class ParameterStoreTest {
     ParameterStore store = sgdStore(2);
     store.delete();
     assertThrows(StoreException.NoSuchJob.class, () -> store.fetch(new float[SIZE]));
-    assertThrows(StoreException.NoSuchJob.class, () -> store.push(new float[SIZE]));
+    assertThrows(StoreException.NoSuchJob.class, () -> store.pusher("worker-0").push(new float[SIZE]));
     assertThrows(StoreException.NoSuchJob.class, () -> ParameterStore.open(redis, "emnist", store.job()));
     assertEquals(0, (long) redis.call(j -> j.keys("emnist:{" + store.job() + "*").size()));
+  }
+
+  /**
+   * A push whose EXEC committed but whose reply was lost (the connection cut right after Redis answered) is run
+   * again by the connection's retry; it finds its own record and is not applied a second time.
+   */
+  @Test
+  void aPushWhoseReplyWasLostIsAppliedOnce() throws Exception {
+    try (LostReplyProxy proxy = new LostReplyProxy(server.port());
+        RedisConnection viaProxy = RedisConnection.open(
+            RedisSettings.local(java.net.URI.create("redis://127.0.0.1:" + proxy.port())),
+            RedisConnection.Backoff.DEFAULT)) {
+      ParameterStore created = sgdStore(2);
+      ParameterStore.Pusher pusher = ParameterStore.open(viaProxy, "emnist", created.job()).pusher("worker-0");
+      float[] g = new float[SIZE];
+      java.util.Arrays.fill(g, 1f);
+      float[] returned = new float[SIZE];
+      proxy.arm();
+      pusher.pushAndFetch(g, returned);
+      assertEquals(1, proxy.cut(), "the reply was not lost: the test did not test anything");
+      float[] expected = initial();
+      for (int i = 0; i < SIZE; i++) {
+        expected[i] -= 1f;
+      }
+      assertArrayEquals(expected, returned, 0f);
+      float[] stored = new float[SIZE];
+      created.fetch(stored);
+      assertArrayEquals(expected, stored, 0f);
+      assertEquals(2, created.updates()); // once per shard
+    }
+  }
+
+  /** The idempotency state is one field per pusher name and shard: the keys do not grow with the pushes. */
+  @Test
+  void aJobsKeysDoNotGrowWithItsPushes() {
+    ParameterStore store = ParameterStore.create(redis, "emnist", newJob(), initial(), 3,
+        new UpdateRule(UpdateRule.Kind.ADAGRAD, 0.01f), Duration.ofHours(1));
+    List<ParameterStore.Pusher> pushers = List.of(store.pusher("worker-0"), store.pusher("worker-1"),
+        store.pusher("worker-2"), store.pusher("worker-3"));
+    float[] g = new float[SIZE];
+    for (int k = 0; k < 400; k++) {
+      pushers.get(k % 4).push(g);
+    }
+    List<String> keys = redis.call(j -> new ArrayList<>(j.keys("emnist:{" + store.job() + "*")));
+    assertEquals(1 + 3 * 4, keys.size(), keys.toString()); // meta; params, accum, updates, pushers per shard
+    String pushersKey = "emnist:{" + store.job() + ":0}:pushers";
+    assertEquals(java.util.Set.of("job", "worker-0", "worker-1", "worker-2", "worker-3"),
+        redis.call(j -> j.hkeys(pushersKey)));
+    assertEquals(1200, store.updates());
   }
 
   @Test
   void everyKeyExpiresAndPushesKeepTheExpiry() {
     ParameterStore store = sgdStore(3);
-    store.push(new float[SIZE]);
+    store.pusher("worker-0").push(new float[SIZE]);
     List<String> keys = redis.call(j -> new ArrayList<>(j.keys("emnist:{" + store.job() + "*")));
-    assertEquals(1 + 3 * 2 + 3, keys.size(), keys.toString()); // meta, params+updates per shard, push markers
+    assertEquals(1 + 3 * 3, keys.size(), keys.toString()); // meta; params, updates, pushers per shard
     for (String k : keys) {
       long ttl = redis.call(j -> j.ttl(k));
       assertTrue(ttl > 0, k + " has no expiry");

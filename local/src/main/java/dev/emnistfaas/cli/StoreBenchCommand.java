@@ -22,13 +22,21 @@ final class StoreBenchCommand implements Callable<Integer> {
   @Option(names = "--iterations", description = "timed operations per measurement (default ${DEFAULT-VALUE})")
   int iterations = 500;
 
+  @Option(names = "--state-pushes", description = "pushes before the job's keys and Redis's memory are counted "
+      + "(default ${DEFAULT-VALUE}; 0 skips it)")
+  int statePushes = 10_000;
+
   @Override
   public Integer call() {
     RedisSettings settings = RedisSettings.fromEnvironment();
     EmbeddedRedis embedded = settings.url().isEmpty() ? EmbeddedRedis.start() : null;
     try (RedisConnection redis = RedisConnection.open(
         embedded == null ? settings : RedisSettings.local(embedded.url()), RedisConnection.Backoff.DEFAULT)) {
-      new StoreBenchmark(redis, System.out, size, shards).run(iterations);
+      StoreBenchmark bench = new StoreBenchmark(redis, System.out, size, shards);
+      bench.run(iterations);
+      if (statePushes > 0) {
+        bench.stateAfter(statePushes, 8);
+      }
     } finally {
       if (embedded != null) {
         embedded.close();
