@@ -195,7 +195,7 @@ public final class SetupFunction {
           + MAX_BODY_BYTES + " bytes of JSON");
     }
     TrainingConfig.Overrides overrides = runtime.settings().defaults().readOverrides(body);
-    TrainingConfig config = overrides.config();
+    TrainingConfig config = runtime.jobs().resolved(overrides.config());
     List<String> problems = new ArrayList<>(overrides.problems());
     problems.addAll(DownpourJobs.problems(config));
     if (!problems.isEmpty()) {

@@ -14,11 +14,13 @@ import redis.clients.jedis.Jedis;
 import redis.clients.jedis.Protocol;
 import redis.clients.jedis.Transaction;
 import redis.clients.jedis.params.SetParams;
+import redis.clients.jedis.util.JedisClusterCRC16;
 
 /**
  * The parameter server of Downpour SGD for one training job, on Redis.
  *
- * <p>Layout ({@code P} = key prefix, {@code J} = job id, {@code s} = shard): the flat float32 vector is cut
+ * <p>Layout ({@code P} = key prefix, {@code J} = job id, {@code s} = shard; on a Redis Cluster a shard's tag
+ * may read {@code J:s.k}, see {@link #placedTags}): the flat float32 vector is cut
  * into S contiguous shards, each stored as little-endian bytes at {@code P:{J:s}:params}, with its Adagrad
  * accumulators at {@code P:{J:s}:accum} and its update counter at {@code P:{J:s}:updates}. The braces are a
  * Redis Cluster hash tag: one shard's keys share a slot (so one transaction covers them) while different
@@ -46,6 +48,8 @@ public final class ParameterStore {
   private final String job;
   private final int size;
   private final int shards;
+  /** Each shard's hash tag: its keys' slot, and on a Redis Cluster the master that holds it. */
+  private final List<String> tags;
   private final UpdateRule rule;
   private final Duration ttl;
   private final byte[][] paramsKeys;
@@ -60,19 +64,20 @@ public final class ParameterStore {
    */
   private final Queue<PushBuffers> idleBuffers = new ConcurrentLinkedQueue<>();
 
-  private ParameterStore(RedisConnection redis, String prefix, String job, int size, int shards, UpdateRule rule,
-      Duration ttl) {
+  private ParameterStore(RedisConnection redis, String prefix, String job, int size, List<String> tags,
+      UpdateRule rule, Duration ttl) {
     this.redis = redis;
     this.prefix = prefix;
     this.job = job;
     this.size = size;
-    this.shards = shards;
+    this.shards = tags.size();
+    this.tags = List.copyOf(tags);
     this.rule = rule;
     this.ttl = ttl;
-    this.paramsKeys = new byte[shards][];
-    this.accumKeys = new byte[shards][];
-    this.updatesKeys = new byte[shards][];
-    this.pushersKeys = new byte[shards][];
+    this.paramsKeys = new byte[this.shards][];
+    this.accumKeys = new byte[this.shards][];
+    this.updatesKeys = new byte[this.shards][];
+    this.pushersKeys = new byte[this.shards][];
     for (int s = 0; s < shards; s++) {
       paramsKeys[s] = bytes(shardKey(s, "params"));
       accumKeys[s] = bytes(shardKey(s, "accum"));
@@ -88,9 +93,30 @@ public final class ParameterStore {
     if (shards < 1 || shards > initial.length) {
       throw new IllegalArgumentException("shards must be in 1.." + initial.length + ", got " + shards);
     }
-    ParameterStore store = new ParameterStore(redis, prefix, job, initial.length, shards, rule, ttl);
+    ParameterStore store = new ParameterStore(redis, prefix, job, initial.length, placedTags(redis, job, shards), rule,
+        ttl);
     store.initialise(initial);
     return store;
+  }
+
+  /**
+   * Hash tags for {@code shards} shards: {@code J:s}, and on a Redis Cluster, where that tag's slot would put the
+   * shard on the same master as another, {@code J:s.k} with the smallest k whose slot belongs to master s mod M.
+   * So shards spread over every master (a hash alone left two of three shards on one master), and a single
+   * server keeps the plain names.
+   */
+  private static List<String> placedTags(RedisConnection redis, String job, int shards) {
+    int[] owners = redis.slotOwners();
+    int masters = Arrays.stream(owners).max().orElse(0) + 1;
+    List<String> tags = new ArrayList<>(shards);
+    for (int s = 0; s < shards; s++) {
+      String tag = job + ":" + s;
+      for (int k = 1; masters > 1 && owners[JedisClusterCRC16.getSlot(tag)] != s % masters; k++) {
+        tag = job + ":" + s + "." + k;
+      }
+      tags.add(tag);
+    }
+    return tags;
   }
 
   /** Opens an existing job, reading its layout from the store. */
@@ -100,8 +126,10 @@ public final class ParameterStore {
     if (meta.isEmpty()) {
       throw new StoreException.NoSuchJob(job);
     }
-    return new ParameterStore(redis, prefix, job, Integer.parseInt(meta.get("size")),
-        Integer.parseInt(meta.get("shards")),
+    int shards = Integer.parseInt(meta.get("shards"));
+    List<String> tags = meta.containsKey("tags") ? List.of(meta.get("tags").split(","))
+        : java.util.stream.IntStream.range(0, shards).mapToObj(s -> job + ":" + s).toList();
+    return new ParameterStore(redis, prefix, job, Integer.parseInt(meta.get("size")), tags,
         new UpdateRule(UpdateRule.Kind.parse(meta.get("rule")), Float.parseFloat(meta.get("learningRate"))),
         Duration.ofSeconds(Long.parseLong(meta.get("ttlSeconds"))));
   }
@@ -117,7 +145,7 @@ public final class ParameterStore {
   }
 
   private String shardKey(int s, String what) {
-    return prefix + ":{" + job + ":" + s + "}:" + what;
+    return prefix + ":{" + tags.get(s) + "}:" + what;
   }
 
   private static byte[] bytes(String s) {
@@ -170,8 +198,8 @@ public final class ParameterStore {
     // The meta key last: a job is visible only once all its shards exist.
     redis.callOn(meta, j -> {
       Transaction t = j.multi();
-      t.hset(meta, Map.of("size", "" + size, "shards", "" + shards, "rule", rule.kind().name(),
-          "learningRate", "" + rule.learningRate(), "ttlSeconds", "" + ttl.toSeconds()));
+      t.hset(meta, Map.of("size", "" + size, "shards", "" + shards, "tags", String.join(",", tags),
+          "rule", rule.kind().name(), "learningRate", "" + rule.learningRate(), "ttlSeconds", "" + ttl.toSeconds()));
       t.expire(meta, ttl.toSeconds());
       return t.exec();
     });

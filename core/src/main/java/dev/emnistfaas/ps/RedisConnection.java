@@ -1,7 +1,14 @@
 package dev.emnistfaas.ps;
 
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.HashSet;
 import java.util.Set;
 import java.util.function.Function;
@@ -111,6 +118,40 @@ public final class RedisConnection implements AutoCloseable {
 
   public boolean clustered() {
     return cluster != null;
+  }
+
+  /** The masters serving slots of the Redis Cluster; 1 for a single server. */
+  public int masters() {
+    return Arrays.stream(slotOwners()).max().orElse(0) + 1;
+  }
+
+  /** One range of CLUSTER SLOTS: slots {@code from..to} (inclusive) and the address of their master. */
+  private record SlotRange(int from, int to, String master) {}
+
+  /**
+   * For each of the 16384 slots, the index of the master serving it (masters numbered in the order of their
+   * first slot), or -1 for an unserved slot; all 0 on a single server.
+   */
+  public int[] slotOwners() {
+    int[] owners = new int[16384];
+    if (cluster == null) {
+      return owners;
+    }
+    Arrays.fill(owners, -1);
+    List<SlotRange> ranges = new ArrayList<>();
+    for (Object range : call(Jedis::clusterSlots)) {
+      List<?> r = (List<?>) range;
+      List<?> master = (List<?>) r.get(2);
+      ranges.add(new SlotRange(((Number) r.get(0)).intValue(), ((Number) r.get(1)).intValue(),
+          new String((byte[]) master.get(0), StandardCharsets.UTF_8) + ":" + master.get(1)));
+    }
+    ranges.sort(Comparator.comparingInt(SlotRange::from));
+    Map<String, Integer> index = new HashMap<>();
+    for (SlotRange r : ranges) {
+      int master = index.computeIfAbsent(r.master(), k -> index.size());
+      Arrays.fill(owners, r.from(), r.to() + 1, master);
+    }
+    return owners;
   }
 
   /**

@@ -19,6 +19,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Locale;
 import java.util.UUID;
@@ -60,8 +61,17 @@ public final class DownpourJobs {
     return p;
   }
 
-  /** Writes the initial parameters and the config; returns the new job's id. The config must be problem-free. */
-  public String create(TrainingConfig config) {
+  /** {@code config} with the settings that depend on the store made explicit: shards 0 becomes one per master. */
+  public TrainingConfig resolved(TrainingConfig config) {
+    return config.shards() != 0 ? config : config.with(Map.of("shards", redis.masters()));
+  }
+
+  /**
+   * Writes the initial parameters and the config ({@link #resolved}); returns the new job's id. The config must
+   * be problem-free.
+   */
+  public String create(TrainingConfig requested) {
+    TrainingConfig config = resolved(requested);
     List<String> p = problems(config);
     if (!p.isEmpty()) {
       throw new IllegalArgumentException(String.join("; ", p));
@@ -71,7 +81,8 @@ public final class DownpourJobs {
     String job = UUID.randomUUID().toString().substring(0, 8);
     UpdateRule rule = new UpdateRule(UpdateRule.Kind.parse(config.optimizer().toUpperCase(Locale.ROOT)),
         (float) config.learningRate());
-    ParameterStore.create(redis, prefix, job, ParameterVector.initial(shape, config.seed()).toArray(), 1, rule, ttl);
+    ParameterStore.create(redis, prefix, job, ParameterVector.initial(shape, config.seed()).toArray(), config.shards(),
+        rule, ttl);
     if (!jobs.create(job, config.toJson(), System.currentTimeMillis())) {
       throw new IllegalStateException("job id " + job + " is taken");
     }

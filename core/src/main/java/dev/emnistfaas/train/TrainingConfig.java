@@ -40,6 +40,8 @@ import java.util.Optional;
  * @param workers Downpour workers M
  * @param nFetch a worker fetches the global parameters every this many steps
  * @param nPush a worker pushes its accumulated gradient every this many steps
+ * @param shards parameter-store shards of the vector, each updated atomically on its own (on a Redis Cluster,
+ *     spread over the masters); 0: one per Redis Cluster master, 1 on a single Redis
  * @param sliceSeconds a worker's call trains this long, saves its position and hands over to the next call
  * @param evalEverySeconds the global parameters are evaluated this often (by one worker at a time)
  * @param sliceAtEpochEnd a slice also ends where the worker finishes an epoch of its shard (one call per
@@ -66,10 +68,14 @@ public record TrainingConfig(
     int workers,
     int nFetch,
     int nPush,
+    int shards,
     double sliceSeconds,
     double evalEverySeconds,
     boolean sliceAtEpochEnd,
     boolean backgroundCommunication) {
+
+  /** More shards than this only add round trips: a shard is then under 1,000 floats of the default model. */
+  public static final int MAX_SHARDS = 64;
 
   private static final ObjectMapper JSON = new ObjectMapper()
       .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
@@ -80,7 +86,7 @@ public record TrainingConfig(
   public static TrainingConfig defaults(String dataDir) {
     return new TrainingConfig(dataDir, "", EmnistDataset.Source.DEFAULT_EVAL_FRACTION,
         EmnistDataset.Source.DEFAULT_SPLIT_SEED, 100, 32, 0.2, "momentum", 0.03, 0.9, 1, 30, 0.75, 1000, 1,
-        1, 1, 1, 5.0, 0.5, false, true);
+        1, 1, 1, 0, 5.0, 0.5, false, true);
   }
 
   /**
@@ -243,6 +249,8 @@ public record TrainingConfig(
     check(p, workers >= 1 && workers <= 1024, "workers", "in 1..1024", workers);
     check(p, nFetch >= 1, "nFetch", "≥ 1", nFetch);
     check(p, nPush >= 1, "nPush", "≥ 1", nPush);
+    check(p, shards >= 0 && shards <= MAX_SHARDS, "shards", "in 0.." + MAX_SHARDS + " (0: one per Redis Cluster master)",
+        shards);
     check(p, sliceSeconds >= 0.1 && sliceSeconds <= 3600, "sliceSeconds", "in [0.1, 3600]", sliceSeconds);
     check(p, evalEverySeconds >= 0.05, "evalEverySeconds", "≥ 0.05", evalEverySeconds);
     return p;

@@ -36,7 +36,7 @@ class ClusterParameterStoreTest {
       ParameterStore store = ParameterStore.create(redis, "emnist", "cluster-job", initial, 6,
           new UpdateRule(UpdateRule.Kind.SGD, 1f), Duration.ofHours(1));
       long busyNodes = cluster.keysPerNode().stream().filter(n -> n > 0).count();
-      assertTrue(busyNodes >= 2, "shards all on one node: " + cluster.keysPerNode());
+      assertEquals(3, busyNodes, "six shards should spread over all three masters: " + cluster.keysPerNode());
 
       ExecutorService pool = Executors.newFixedThreadPool(pushers);
       CountDownLatch go = new CountDownLatch(1);

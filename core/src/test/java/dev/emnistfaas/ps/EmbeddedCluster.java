@@ -6,10 +6,10 @@ import java.util.List;
 import redis.clients.jedis.Jedis;
 
 /** A Redis Cluster of three masters on loopback, from the embedded redis-server binary, for tests. */
-final class EmbeddedCluster implements AutoCloseable {
+public final class EmbeddedCluster implements AutoCloseable {
   private final List<EmbeddedRedis> nodes = new ArrayList<>();
 
-  EmbeddedCluster(Path dir) throws InterruptedException {
+  public EmbeddedCluster(Path dir) throws InterruptedException {
     for (int i = 0; i < 3; i++) {
       int port = EmbeddedRedis.freePort();
       nodes.add(EmbeddedRedis.start(port, dir, false, List.of("cluster-enabled yes",
@@ -43,7 +43,7 @@ final class EmbeddedCluster implements AutoCloseable {
     }
   }
 
-  List<String> seeds() {
+  public List<String> seeds() {
     return nodes.stream().map(n -> "127.0.0.1:" + n.port()).toList();
   }
 
@@ -53,6 +53,17 @@ final class EmbeddedCluster implements AutoCloseable {
     for (EmbeddedRedis n : nodes) {
       try (Jedis j = new Jedis("127.0.0.1", n.port())) {
         out.add(j.dbSize());
+      }
+    }
+    return out;
+  }
+
+  /** The keys each node holds that match {@code pattern} (a KEYS pattern). */
+  public List<List<String>> keysPerNode(String pattern) {
+    List<List<String>> out = new ArrayList<>();
+    for (EmbeddedRedis n : nodes) {
+      try (Jedis j = new Jedis("127.0.0.1", n.port())) {
+        out.add(new ArrayList<>(j.keys(pattern)));
       }
     }
     return out;

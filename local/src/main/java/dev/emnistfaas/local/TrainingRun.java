@@ -97,9 +97,9 @@ public final class TrainingRun {
       cancel.start();
     });
     // Announced only once Ctrl-C cancels it: a Ctrl-C right after this line must stop the job, not just this command.
-    o.out().printf("job %s: %d workers, batch %d, %s lr %.3g, fetch/push every %d/%d steps, target %.2f %%%n",
-        job, config.workers(), config.batch(), config.optimizer(), config.learningRate(), config.nFetch(),
-        config.nPush(), 100 * config.targetAccuracy());
+    o.out().printf("job %s: %d workers, batch %d, %s lr %.3g, fetch/push every %d/%d steps, %d shard(s), "
+        + "target %.2f %%%n", job, config.workers(), config.batch(), config.optimizer(), config.learningRate(),
+        config.nFetch(), config.nPush(), config.shards(), 100 * config.targetAccuracy());
     try {
       long start = System.nanoTime();
       ProgressView view = new ProgressView(o.out(), o.terminal(), config.maxEpochs(), config.targetAccuracy());
