@@ -219,10 +219,13 @@ public final class DownpourWorker {
     long pushes;
     long trainedNanos;
     GlobalEvaluation evaluation = new GlobalEvaluation(ws.shape, ws.data.eval());
+    long warmWaitStart = System.nanoTime();
+    boolean started = worker == 0 || from.samples() > 0 || warmStarted(lease, deadline);
+    double warmWaitSeconds = (System.nanoTime() - warmWaitStart) / 1e9;
     try (ParameterChannel channel = ParameterChannel.create(config.backgroundCommunication(),
         store.pusher("worker-" + worker), evaluation::afterPush)) {
       channel.fetchNow(ws.params);
-      while (true) {
+      while (started) {
         if (Thread.currentThread().isInterrupted()) {
           throw new SliceAbandoned("worker " + worker + " of job " + job + " interrupted mid-slice");
         }
@@ -261,7 +264,7 @@ public final class DownpourWorker {
       }
       trainedNanos = System.nanoTime();
       channel.flush(ws.accrued, sincePush > 0);
-      waitSeconds = channel.waitSeconds();
+      waitSeconds = channel.waitSeconds() + warmWaitSeconds;
       pushes = channel.pushes();
     }
     double seconds = (System.nanoTime() - start) / 1e9;
@@ -278,6 +281,37 @@ public final class DownpourWorker {
       logFinished(position);
     }
     return new SliceOutcome(finished ? Status.FINISHED : Status.CONTINUE, position);
+  }
+
+  /** How long a worker waits for worker 0's first slice to begin before it starts without a warm start. */
+  private static final long WARM_START_GRACE_NANOS = 1_000_000_000L;
+
+  /**
+   * Dean et al.'s warm start: a worker other than 0 starts its first slice only once worker 0 alone has pushed
+   * {@code warmStartSamples} samples' worth (it trains for well under a second). It waits only while worker 0 is
+   * training (holds its lease), or for a second for its call to begin: with one queue-worker, as OpenFaaS CE has
+   * by default, worker 0 cannot run while this slice holds the queue, and this worker then starts at once. False
+   * when the job stopped or the slice's time ran out first: the slice then ends untrained.
+   */
+  private boolean warmStarted(WorkerLease lease, long deadline) {
+    long pushesNeeded = config.warmStartSamples() / ((long) config.nPush() * config.batch());
+    long graceEnds = System.nanoTime() + WARM_START_GRACE_NANOS;
+    while (store.updates() / store.shards() < pushesNeeded) {
+      if (jobs.stopReason(job).isPresent() || System.nanoTime() >= deadline) {
+        return false;
+      }
+      if (System.nanoTime() >= graceEnds && !jobs.workers(job, 1).get(0).leased()) {
+        return true; // worker 0 is not training: there is no warm start to wait for
+      }
+      lease.renewIfDue();
+      try {
+        Thread.sleep(20);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new SliceAbandoned("worker " + worker + " of job " + job + " interrupted during the warm start");
+      }
+    }
+    return true;
   }
 
   /** The live figures of a running slice, for the status between slice ends. */
