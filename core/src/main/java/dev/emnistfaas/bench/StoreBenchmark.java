@@ -4,6 +4,8 @@ import dev.emnistfaas.ps.ParameterStore;
 import dev.emnistfaas.ps.RedisConnection;
 import dev.emnistfaas.ps.UpdateRule;
 import java.io.PrintStream;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -153,6 +155,35 @@ public final class StoreBenchmark {
         + "pushers (%.1f s): %d keys, %.2f MB, %,d updates%n", shards, keysCreated, created / 1e6, pushes, workers,
         seconds, jobKeys(job), (usedMemory() - before) / 1e6, store.updates());
     store.delete();
+  }
+
+  /** CPU seconds one push costs: Redis's, and the pushing thread's own (decoding, the rule, encoding). */
+  public record PushCost(double redisSeconds, double clientSeconds) {}
+
+  /**
+   * CPU per pushAndFetch (a Downpour worker's push) of a job with {@code shards} shards and {@code rule}, over
+   * {@code pushes} pushes after a warm-up; the vector has this benchmark's size.
+   */
+  public PushCost cpuPerPush(int shards, UpdateRule rule, int pushes) {
+    ParameterStore store = ParameterStore.create(redis, "emnist", "bench-cost-" + System.nanoTime(),
+        new float[size], shards, rule, Duration.ofMinutes(10));
+    ParameterStore.Pusher pusher = store.pusher("worker-0");
+    float[] g = new float[size];
+    Arrays.fill(g, 1e-3f);
+    float[] back = new float[size];
+    for (int k = 0; k < Math.min(50, pushes); k++) {
+      pusher.pushAndFetch(g, back);
+    }
+    ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+    double c0 = serverCpuSeconds();
+    long t0 = threads.getCurrentThreadCpuTime();
+    for (int k = 0; k < pushes; k++) {
+      pusher.pushAndFetch(g, back);
+    }
+    double client = (threads.getCurrentThreadCpuTime() - t0) / 1e9 / pushes;
+    double redisCpu = (serverCpuSeconds() - c0) / pushes;
+    store.delete();
+    return new PushCost(redisCpu, client);
   }
 
   private int jobKeys(String job) {

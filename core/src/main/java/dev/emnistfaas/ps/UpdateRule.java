@@ -30,7 +30,7 @@ public record UpdateRule(Kind kind, float learningRate) {
    * Applies {@code gradient[gradientFrom..gradientFrom+n)} to {@code values[valuesFrom..valuesFrom+n)} (and, for
    * Adagrad, to {@code accumulators[0..n)}).
    */
-  void apply(float[] values, int valuesFrom, float[] gradient, int gradientFrom, int n, float[] accumulators) {
+  public void apply(float[] values, int valuesFrom, float[] gradient, int gradientFrom, int n, float[] accumulators) {
     if (kind == Kind.ADAGRAD) {
       Adagrad.step(learningRate, values, valuesFrom, gradient, gradientFrom, n, accumulators);
       return;

@@ -29,7 +29,8 @@ import picocli.CommandLine.UnmatchedArgumentException;
         "130:interrupted by Ctrl-C (train still writes its results)"},
     subcommands = {TrainCommand.class, TrainSingleCommand.class, EvalCommand.class, StatusCommand.class,
         ServeCommand.class,
-        DataCommand.class, BenchCommand.class, StoreBenchCommand.class, ScenarioCommand.class, ReportCommand.class})
+        DataCommand.class, BenchCommand.class, StoreBenchCommand.class, ScaleCommand.class, ScenarioCommand.class,
+        ReportCommand.class})
 public final class Main {
   @Option(names = "--debug", scope = ScopeType.INHERIT, description = "show the stack trace of an error")
   boolean debug;

@@ -1,0 +1,259 @@
+package dev.emnistfaas.cli;
+
+import dev.emnistfaas.bench.ScalingModel;
+import dev.emnistfaas.bench.ScalingModel.Link;
+import dev.emnistfaas.bench.ScalingModel.Prediction;
+import dev.emnistfaas.bench.StepTiming;
+import dev.emnistfaas.bench.StoreBenchmark;
+import dev.emnistfaas.data.EmnistDataset;
+import dev.emnistfaas.data.LabeledImages;
+import dev.emnistfaas.nn.Blas;
+import dev.emnistfaas.nn.NetworkShape;
+import dev.emnistfaas.optim.OptimizerSetting;
+import dev.emnistfaas.ps.EmbeddedRedis;
+import dev.emnistfaas.ps.RedisConnection;
+import dev.emnistfaas.ps.RedisSettings;
+import dev.emnistfaas.ps.UpdateRule;
+import dev.emnistfaas.train.StalenessSimulation;
+import dev.emnistfaas.train.StalenessSimulation.Result;
+import dev.emnistfaas.train.StalenessSimulation.Setup;
+import dev.emnistfaas.train.TrainingConfig;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.knowm.xchart.BitmapEncoder;
+import org.knowm.xchart.XYChart;
+import org.knowm.xchart.XYChartBuilder;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code emnist scale}: what more workers do to Downpour, measured where this machine cannot run them (the
+ * simulation), and what that means on a cluster (the scaling model, calibrated in the same run).
+ */
+@Command(name = "scale", mixinStandardHelpOptions = true,
+    description = "Downpour at M = 1..64 workers. First its statistical efficiency: M logical workers interleaved in "
+        + "one process (each step on parameters as stale as equally fast workers leave them), per optimiser: does "
+        + "the job reach the target, after how many samples in all. Then a scaling model calibrated here (a step, "
+        + "Redis CPU per push, bytes per push): samples/s and time to target for M workers on S Redis masters "
+        + "behind 1, 10 and 25 GbE links, and where the wall is.")
+final class ScaleCommand implements Callable<Integer> {
+  @Option(names = "--data", description = "EMNIST directory (default: $EMNIST_DIR)")
+  String data = System.getenv().getOrDefault("EMNIST_DIR", "");
+
+  @Option(names = "--workers", split = ",", description = "worker counts (default ${DEFAULT-VALUE})")
+  List<Integer> workers = List.of(1, 2, 4, 8, 16, 32, 64);
+
+  @Option(names = "--epochs", description = "give up after this many passes over the training part in all "
+      + "(default ${DEFAULT-VALUE})")
+  int epochs = 5;
+
+  @Option(names = "--target", description = "accuracy to reach (default ${DEFAULT-VALUE})")
+  double target = 0.75;
+
+  @Option(names = "--n-fetch", description = "fetch every N steps (default: the Downpour default)")
+  Integer nFetch;
+
+  @Option(names = "--n-push", description = "push every N steps (default: the Downpour default)")
+  Integer nPush;
+
+  @Option(names = "--no-model", description = "the simulation only")
+  boolean noModel;
+
+  @Option(names = "--plot", description = "write the model's predicted time to target against M to this PNG")
+  Path plot;
+
+  /** The optimisers compared: the store's rule and rate, and whether one worker trains alone first. */
+  enum Variant {
+    SGD_02("sgd 0.2", UpdateRule.Kind.SGD, 0.2f, false),
+    SGD_005("sgd 0.05", UpdateRule.Kind.SGD, 0.05f, false),
+    ADAGRAD_005("adagrad 0.05", UpdateRule.Kind.ADAGRAD, 0.05f, false),
+    ADAGRAD_005_WARM("adagrad 0.05, warm start", UpdateRule.Kind.ADAGRAD, 0.05f, true);
+
+    final String label;
+    final UpdateRule rule;
+    final boolean warmStart;
+
+    Variant(String label, UpdateRule.Kind kind, float lr, boolean warmStart) {
+      this.label = label;
+      this.rule = new UpdateRule(kind, lr);
+      this.warmStart = warmStart;
+    }
+  }
+
+  @Option(names = "--variants", split = ",", description = "optimisers: ${COMPLETION-CANDIDATES} (default: all)")
+  List<Variant> variants = List.of(Variant.values());
+
+  /** Dean et al.'s warm start, as the Downpour defaults have it. */
+  private static final long WARM_START_SAMPLES = TrainingConfig.DOWNPOUR_WARM_START_SAMPLES;
+  private static final long EVAL_EVERY_SAMPLES = 5_000;
+  private static final int[] SHARDS = {1, 2, 4, 8};
+
+  @Override
+  public Integer call() throws IOException {
+    if (DataHelp.reportIfMissing(data)) {
+      return ExitCode.USAGE.code();
+    }
+    for (int m : workers) {
+      if (m < 1 || m > 1024) {
+        throw new UsageError("--workers: each must be in 1..1024, got " + m);
+      }
+    }
+    TrainingConfig base = TrainingConfig.downpourDefaults(data);
+    TrainingConfig d = base.with(Map.of("nFetch", nFetch == null ? base.nFetch() : nFetch,
+        "nPush", nPush == null ? base.nPush() : nPush));
+    EmnistDataset dataset = EmnistDataset.load(d.dataSource());
+    System.out.println(dataset.description());
+    Map<Variant, Map<Integer, Result>> results = simulate(d, dataset);
+    if (!noModel) {
+      model(d, dataset, results);
+    }
+    return ExitCode.OK.code();
+  }
+
+  private Map<Variant, Map<Integer, Result>> simulate(TrainingConfig d, EmnistDataset dataset) {
+    StalenessSimulation sim = new StalenessSimulation(dataset.train(), dataset.eval(), d.hidden());
+    long maxSamples = (long) epochs * dataset.train().size();
+    System.out.printf("== Downpour with M logical workers, batch %d, fetch/push every %d/%d steps, dropout %.1f; "
+        + "samples in all to %.0f %% (evaluated every %,d samples), giving up after %d epochs (%,d samples)%n",
+        d.batch(), d.nFetch(), d.nPush(), d.dropout(), 100 * target, EVAL_EVERY_SAMPLES, epochs, maxSamples);
+    System.out.printf("%-26s %4s %18s %7s %9s %10s %8s%n", "optimiser", "M", "samples to target", "x M=1",
+        "best acc", "staleness", "seconds");
+    Map<Variant, Map<Integer, Result>> results = new EnumMap<>(Variant.class);
+    for (Variant v : variants) {
+      Map<Integer, Result> byWorkers = new LinkedHashMap<>();
+      results.put(v, byWorkers);
+      for (int m : workers) {
+        Result r = sim.run(new Setup(m, v.rule, d.batch(), d.nFetch(), d.nPush(), (float) d.dropout(), d.seed(),
+            v.warmStart ? WARM_START_SAMPLES : 0, target, maxSamples, EVAL_EVERY_SAMPLES));
+        byWorkers.put(m, r);
+        Result single = byWorkers.get(1);
+        System.out.printf("%-26s %4d %18s %7s %8.2f %% %10.1f %8.1f%n", v.label, m,
+            r.reached() ? String.format("%,d", r.samplesToTarget()) : "not reached",
+            r.reached() && single != null && single.reached()
+                ? String.format("%.2f", (double) r.samplesToTarget() / single.samplesToTarget()) : "",
+            100 * r.bestAccuracy(), r.meanStaleness(), r.seconds());
+      }
+    }
+    return results;
+  }
+
+  private void model(TrainingConfig d, EmnistDataset dataset, Map<Variant, Map<Integer, Result>> results)
+      throws IOException {
+    Blas.useThreads(1);
+    double step = StepTiming.time(dataset.train(), d.batch(), d.hidden(), (float) d.dropout(), 500,
+        new OptimizerSetting(OptimizerSetting.Kind.SGD, d.learningRate(), 0), StepTiming.Input.SHUFFLED)
+        .secondsPerStep();
+    int size = new NetworkShape(LabeledImages.PIXELS, d.hidden(), dataset.train().classes()).size();
+    UpdateRule adagrad = new UpdateRule(UpdateRule.Kind.ADAGRAD, (float) d.learningRate());
+    StoreBenchmark.PushCost cost1;
+    StoreBenchmark.PushCost cost4;
+    RedisSettings settings = RedisSettings.fromEnvironment();
+    EmbeddedRedis embedded = settings.url().isEmpty() ? EmbeddedRedis.start() : null;
+    try (RedisConnection redis = RedisConnection.open(
+        embedded == null ? settings : RedisSettings.local(embedded.url()), RedisConnection.Backoff.DEFAULT)) {
+      StoreBenchmark bench = new StoreBenchmark(redis, new PrintStream(OutputStream.nullOutputStream()), size, 1);
+      cost1 = bench.cpuPerPush(1, adagrad, 400);
+      cost4 = bench.cpuPerPush(4, adagrad, 400);
+    } finally {
+      if (embedded != null) {
+        embedded.close();
+      }
+    }
+    // Adagrad's pushAndFetch reads a shard's parameters and accumulators and writes both back: 4 vectors of bytes.
+    double bytesPerPush = 4.0 * size * Float.BYTES;
+    ScalingModel model = ScalingModel.calibrated(step, cost1.clientSeconds(), d.batch(), d.nPush(),
+        cost1.redisSeconds(),
+        cost4.redisSeconds(), 4, bytesPerPush);
+    System.out.printf("== scaling model, calibrated in this run: a worker trains %,.0f samples/s (a step of %d in "
+        + "%.3f ms on one core, its pushes on a second); Redis CPU per Adagrad push %.0f us on 1 shard, %.0f us on 4 (so %.0f us a shard "
+        + "+ %.0f us for the bytes); the pushing thread's CPU %.0f us a push (on the worker's second core, beside "
+        + "its steps); %.2f MB through the masters' links per push (parameters and accumulators, read and "
+        + "written); push every %d steps%n", model.workerSamplesPerSecond(), d.batch(), step * 1e3,
+        cost1.redisSeconds() * 1e6, cost4.redisSeconds() * 1e6, model.redisOverheadSeconds() * 1e6,
+        model.redisBytesSeconds() * 1e6, cost1.clientSeconds() * 1e6, bytesPerPush / 1e6, d.nPush());
+    System.out.println("the wall: workers beyond which more add no samples/s (masters' CPU or links bound)");
+    System.out.printf("%-8s", "");
+    for (int s : SHARDS) {
+      System.out.printf(" %12s", "S=" + s);
+    }
+    System.out.println();
+    for (Link link : Link.values()) {
+      System.out.printf("%-8s", link.label);
+      for (int s : SHARDS) {
+        System.out.printf(" %6.1f (%s)", model.wall(s, link),
+            model.masterBound(s, link) == ScalingModel.Bound.NETWORK ? "net" : "cpu");
+      }
+      System.out.println();
+    }
+    List<XYSeriesData> series = new ArrayList<>();
+    for (var e : results.entrySet()) {
+      Variant v = e.getKey();
+      if (e.getValue().values().stream().noneMatch(Result::reached)) {
+        continue;
+      }
+      System.out.printf("predicted seconds to %.0f %%, %s (samples from the simulation; W: workers bound, C: Redis "
+          + "CPU, N: network)%n", 100 * target, v.label);
+      System.out.printf("%4s %-8s", "M", "link");
+      for (int s : SHARDS) {
+        System.out.printf(" %12s", "S=" + s);
+      }
+      System.out.println();
+      for (Link link : Link.values()) {
+        for (var r : e.getValue().entrySet()) {
+          System.out.printf("%4d %-8s", r.getKey(), link.label);
+          for (int s : SHARDS) {
+            Prediction p = model.predict(r.getKey(), s, link, r.getValue().samplesToTarget(),
+                v.warmStart ? WARM_START_SAMPLES : 0);
+            System.out.printf(" %12s", Double.isNaN(p.secondsToTarget()) ? "-"
+                : String.format("%.2f %s", p.secondsToTarget(), p.bound().code));
+          }
+          System.out.println();
+        }
+      }
+      for (int s : new int[] {1, 4}) {
+        List<Double> m = new ArrayList<>();
+        List<Double> t = new ArrayList<>();
+        for (var r : e.getValue().entrySet()) {
+          Prediction p = model.predict(r.getKey(), s, Link.GBE_10, r.getValue().samplesToTarget(),
+              v.warmStart ? WARM_START_SAMPLES : 0);
+          if (!Double.isNaN(p.secondsToTarget())) {
+            m.add((double) r.getKey());
+            t.add(p.secondsToTarget());
+          }
+        }
+        if (!m.isEmpty()) {
+          series.add(new XYSeriesData(v.label + ", S=" + s + ", 10 GbE", m, t));
+        }
+      }
+    }
+    if (plot != null) {
+      writePlot(series, d);
+    }
+  }
+
+  private record XYSeriesData(String name, List<Double> x, List<Double> y) {}
+
+  private void writePlot(List<XYSeriesData> series, TrainingConfig d) throws IOException {
+    XYChart chart = new XYChartBuilder().width(900).height(540)
+        .title(String.format("Downpour, predicted time to %.0f %% (fetch/push every %d/%d steps)", 100 * target,
+            d.nFetch(), d.nPush()))
+        .xAxisTitle("workers M").yAxisTitle("seconds").build();
+    chart.getStyler().setXAxisLogarithmic(true).setXAxisLogarithmicDecadeOnly(false);
+    for (XYSeriesData s : series) {
+      chart.addSeries(s.name(), s.x(), s.y());
+    }
+    Path parent = plot.toAbsolutePath().getParent();
+    Files.createDirectories(parent);
+    BitmapEncoder.saveBitmap(chart, plot.toString().replaceFirst("\\.png$", ""), BitmapEncoder.BitmapFormat.PNG);
+    System.out.println("wrote " + plot);
+  }
+}
