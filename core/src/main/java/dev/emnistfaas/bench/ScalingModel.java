@@ -62,11 +62,19 @@ public record ScalingModel(double stepSeconds, double clientPushSeconds, int bat
     return batch / Math.max(stepSeconds, clientPushSeconds / nPush);
   }
 
-  /** Pushes/s the S masters can take: each push visits every master. */
+  /** Pushes/s the S masters' CPU can take: each push visits every master, with 1/S of the bytes. */
+  private double cpuPushCapacity(int shards) {
+    return 1 / (redisOverheadSeconds + redisBytesSeconds / shards);
+  }
+
+  /** Pushes/s the S masters' links can carry. */
+  private double linkPushCapacity(int shards, Link link) {
+    return link.bytesPerSecond * shards / bytesPerPush;
+  }
+
+  /** Pushes/s the S masters can take. */
   public double pushCapacity(int shards, Link link) {
-    double cpu = 1 / (redisOverheadSeconds + redisBytesSeconds / shards);
-    double net = link.bytesPerSecond * shards / bytesPerPush;
-    return Math.min(cpu, net);
+    return Math.min(cpuPushCapacity(shards), linkPushCapacity(shards, link));
   }
 
   /**
@@ -75,8 +83,8 @@ public record ScalingModel(double stepSeconds, double clientPushSeconds, int bat
    */
   public Prediction predict(int workers, int shards, Link link, long samplesToTarget, long warmStartSamples) {
     double computeBound = workers * workerSamplesPerSecond();
-    double cpuBound = 1 / (redisOverheadSeconds + redisBytesSeconds / shards) * nPush * batch;
-    double netBound = link.bytesPerSecond * shards / bytesPerPush * nPush * batch;
+    double cpuBound = cpuPushCapacity(shards) * nPush * batch;
+    double netBound = linkPushCapacity(shards, link) * nPush * batch;
     double x = Math.min(computeBound, Math.min(cpuBound, netBound));
     Bound bound = x == computeBound ? Bound.WORKERS : x == cpuBound ? Bound.REDIS_CPU : Bound.NETWORK;
     double seconds = Double.NaN;
@@ -89,8 +97,7 @@ public record ScalingModel(double stepSeconds, double clientPushSeconds, int bat
 
   /** What bounds the masters: their CPU or their links. */
   public Bound masterBound(int shards, Link link) {
-    double cpu = 1 / (redisOverheadSeconds + redisBytesSeconds / shards);
-    return cpu <= link.bytesPerSecond * shards / bytesPerPush ? Bound.REDIS_CPU : Bound.NETWORK;
+    return cpuPushCapacity(shards) <= linkPushCapacity(shards, link) ? Bound.REDIS_CPU : Bound.NETWORK;
   }
 
   /** The number of workers beyond which more add no samples/s: where the masters become the bound. */

@@ -131,8 +131,7 @@ public record EmnistDataset(EmnistSplit split, LabeledImages train, LabeledImage
     return new LabeledImages(images.data(), lb, mapping);
   }
 
-  /** The gzipped file, or the plain one when only that exists. */
-  /** {@code gzName} in {@code dir}, or the same file unzipped (without .gz). */
+  /** {@code gzName} in {@code dir}, or the same file unzipped (without .gz) when only that exists. */
   static Optional<Path> find(Path dir, String gzName) {
     Path gz = dir.resolve(gzName);
     if (Files.exists(gz)) {

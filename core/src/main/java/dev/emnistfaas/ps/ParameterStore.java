@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.Queue;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.stream.IntStream;
 import redis.clients.jedis.Connection;
 import redis.clients.jedis.Jedis;
 import redis.clients.jedis.Protocol;
@@ -128,7 +129,7 @@ public final class ParameterStore {
     }
     int shards = Integer.parseInt(meta.get("shards"));
     List<String> tags = meta.containsKey("tags") ? List.of(meta.get("tags").split(","))
-        : java.util.stream.IntStream.range(0, shards).mapToObj(s -> job + ":" + s).toList();
+        : IntStream.range(0, shards).mapToObj(s -> job + ":" + s).toList();
     return new ParameterStore(redis, prefix, job, Integer.parseInt(meta.get("size")), tags,
         new UpdateRule(UpdateRule.Kind.parse(meta.get("rule")), Float.parseFloat(meta.get("learningRate"))),
         Duration.ofSeconds(Long.parseLong(meta.get("ttlSeconds"))));

@@ -150,7 +150,7 @@ public final class DownpourWorker {
   private Saved saved() {
     Optional<String> json = jobs.worker(job, worker);
     return new Saved(json, json.map(WorkerPosition::fromJson)
-        .orElseGet(() -> WorkerPosition.initial(config.seed() * 0x9E3779B97F4A7C15L + worker)));
+        .orElseGet(() -> WorkerPosition.initial(dropoutSeed(config.seed(), worker))));
   }
 
   /** The data and buffers a slice trains with, made before the lease is taken. */
@@ -203,7 +203,7 @@ public final class DownpourWorker {
     long start = System.nanoTime();
     WorkerPosition from = saved.position();
     SplitMix64 random = new SplitMix64(from.randomState());
-    EpochCursor cursor = new EpochCursor(ws.shard.size(), config.seed() + 1000L * worker, from.epoch(),
+    EpochCursor cursor = new EpochCursor(ws.shard.size(), orderSeed(config.seed(), worker), from.epoch(),
         from.cursor());
     float dropout = (float) config.dropout();
     float lr = (float) config.learningRate();
@@ -281,6 +281,16 @@ public final class DownpourWorker {
       logFinished(position);
     }
     return new SliceOutcome(finished ? Status.FINISHED : Status.CONTINUE, position);
+  }
+
+  /** The seed of worker {@code worker}'s epoch orders over its shard, for a job seeded {@code seed}. */
+  static long orderSeed(long seed, int worker) {
+    return seed + 1000L * worker;
+  }
+
+  /** The initial state of worker {@code worker}'s dropout stream, for a job seeded {@code seed}. */
+  static long dropoutSeed(long seed, int worker) {
+    return seed * 0x9E3779B97F4A7C15L + worker;
   }
 
   /** How long a worker waits for worker 0's first slice to begin before it starts without a warm start. */

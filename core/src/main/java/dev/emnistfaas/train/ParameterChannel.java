@@ -96,7 +96,7 @@ abstract class ParameterChannel implements AutoCloseable {
 
     Inline(ParameterStore.Pusher pusher, AfterPush afterPush) {
       super(pusher, afterPush);
-      this.fetched = new float[pusher.store().size()];
+      this.fetched = new float[store.size()];
     }
 
     @Override
@@ -140,9 +140,9 @@ abstract class ParameterChannel implements AutoCloseable {
 
     Background(ParameterStore.Pusher pusher, AfterPush afterPush) {
       super(pusher, afterPush);
-      this.outgoing = new float[pusher.store().size()];
-      this.fetched = new float[pusher.store().size()];
-      this.spare = new float[pusher.store().size()];
+      this.outgoing = new float[store.size()];
+      this.fetched = new float[store.size()];
+      this.spare = new float[store.size()];
       Thread thread = new Thread(this::run, "downpour-communication");
       thread.setDaemon(true);
       thread.start();

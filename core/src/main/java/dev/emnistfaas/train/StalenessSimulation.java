@@ -91,8 +91,8 @@ public final class StalenessSimulation {
       LabeledImages shard = train.shard(w, s.workers());
       // Worker w starts w/M of a push interval late: real workers start at different moments, and workers
       // that pushed in the same turn would see each other's pushes half as often as spread-out ones do.
-      workers[w] = new Worker(shard, new EpochCursor(shard.size(), s.seed() + 1000L * w, 1, 0),
-          new SplitMix64(s.seed() * 0x9E3779B97F4A7C15L + w), shape, s.nFetch(),
+      workers[w] = new Worker(shard, new EpochCursor(shard.size(), DownpourWorker.orderSeed(s.seed(), w), 1, 0),
+          new SplitMix64(DownpourWorker.dropoutSeed(s.seed(), w)), shape, s.nFetch(),
           (long) w * s.nPush() / s.workers() * s.workers());
     }
     ParameterVector grad = ParameterVector.zeros(shape);

@@ -87,13 +87,16 @@ final class ScaleCommand implements Callable<Integer> {
       this.rule = new UpdateRule(kind, lr);
       this.warmStart = warmStart;
     }
+
+    /** Dean et al.'s warm start, as the Downpour defaults have it, or none. */
+    long warmStartSamples() {
+      return warmStart ? TrainingConfig.DOWNPOUR_WARM_START_SAMPLES : 0;
+    }
   }
 
   @Option(names = "--variants", split = ",", description = "optimisers: ${COMPLETION-CANDIDATES} (default: all)")
   List<Variant> variants = List.of(Variant.values());
 
-  /** Dean et al.'s warm start, as the Downpour defaults have it. */
-  private static final long WARM_START_SAMPLES = TrainingConfig.DOWNPOUR_WARM_START_SAMPLES;
   private static final long EVAL_EVERY_SAMPLES = 5_000;
   private static final int[] SHARDS = {1, 2, 4, 8};
 
@@ -133,7 +136,7 @@ final class ScaleCommand implements Callable<Integer> {
       results.put(v, byWorkers);
       for (int m : workers) {
         Result r = sim.run(new Setup(m, v.rule, d.batch(), d.nFetch(), d.nPush(), (float) d.dropout(), d.seed(),
-            v.warmStart ? WARM_START_SAMPLES : 0, target, maxSamples, EVAL_EVERY_SAMPLES));
+            v.warmStartSamples(), target, maxSamples, EVAL_EVERY_SAMPLES));
         byWorkers.put(m, r);
         Result single = byWorkers.get(1);
         System.out.printf("%-26s %4d %18s %7s %8.2f %% %10.1f %8.1f%n", v.label, m,
@@ -212,7 +215,7 @@ final class ScaleCommand implements Callable<Integer> {
           System.out.printf("%4d %-8s", r.getKey(), link.label);
           for (int s : SHARDS) {
             Prediction p = model.predict(r.getKey(), s, link, r.getValue().samplesToTarget(),
-                v.warmStart ? WARM_START_SAMPLES : 0);
+                v.warmStartSamples());
             System.out.printf(" %12s", Double.isNaN(p.secondsToTarget()) ? "-"
                 : String.format("%.2f %s", p.secondsToTarget(), p.bound().code));
           }
@@ -224,7 +227,7 @@ final class ScaleCommand implements Callable<Integer> {
         List<Double> t = new ArrayList<>();
         for (var r : e.getValue().entrySet()) {
           Prediction p = model.predict(r.getKey(), s, Link.GBE_10, r.getValue().samplesToTarget(),
-              v.warmStart ? WARM_START_SAMPLES : 0);
+              v.warmStartSamples());
           if (!Double.isNaN(p.secondsToTarget())) {
             m.add((double) r.getKey());
             t.add(p.secondsToTarget());
