@@ -12,7 +12,9 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 import java.util.stream.Stream;
 
 /**
@@ -32,7 +34,7 @@ public final class FunctionDataFolder {
   public enum Contents {
     /** emnist-train: the images, their labels and the label mapping. */
     TRAINING_FILES,
-    /** emnist-setup: the label mapping alone (it only needs the number of classes). */
+    /** emnist-setup and emnist-predict: the label mapping alone (the number of classes, the characters). */
     MAPPING
   }
 
@@ -48,6 +50,15 @@ public final class FunctionDataFolder {
    */
   public static List<Placed> fill(Path source, EmnistSplit split, Contents contents, Path folder,
       ChecksumTable table) throws IOException {
+    return fill(source, split, contents, folder, table, Map.of());
+  }
+
+  /**
+   * As {@link #fill(Path, EmnistSplit, Contents, Path, ChecksumTable)}, with {@code extras} placed and listed too
+   * under their given names (the caller has checked them; e.g. trained models for emnist-predict).
+   */
+  public static List<Placed> fill(Path source, EmnistSplit split, Contents contents, Path folder,
+      ChecksumTable table, Map<String, Path> extras) throws IOException {
     if (!Files.isDirectory(source)) {
       throw new EmnistFormatException(source, "data directory not found");
     }
@@ -59,6 +70,9 @@ public final class FunctionDataFolder {
       List<Placed> placed = new ArrayList<>();
       for (Path f : files) {
         placed.add(place(f, staging, table));
+      }
+      for (Map.Entry<String, Path> extra : new TreeMap<>(extras).entrySet()) {
+        placed.add(placeAs(extra.getValue(), staging, extra.getKey()));
       }
       prove(staging, split, contents);
       StringBuilder sums = new StringBuilder();
@@ -100,14 +114,21 @@ public final class FunctionDataFolder {
     return files;
   }
 
-  /** Copies {@code file} into {@code staging}, hashing it; a file NIST publishes must match the table. */
-  private static Placed place(Path file, Path staging, ChecksumTable table) throws IOException {
-    String name = file.getFileName().toString();
+  /** Copies {@code file} into {@code staging} as {@code name}, hashing it. */
+  private static Placed placeAs(Path file, Path staging, String name) throws IOException {
     String sha;
     try (InputStream in = Files.newInputStream(file)) {
       sha = Sha256.copy(in, staging.resolve(name));
     }
-    long bytes = Files.size(staging.resolve(name));
+    return new Placed(name, Files.size(staging.resolve(name)), sha, false);
+  }
+
+  /** Copies {@code file} into {@code staging}, hashing it; a file NIST publishes must match the table. */
+  private static Placed place(Path file, Path staging, ChecksumTable table) throws IOException {
+    String name = file.getFileName().toString();
+    Placed copied = placeAs(file, staging, name);
+    String sha = copied.sha256();
+    long bytes = copied.bytes();
     Optional<ChecksumTable.Entry> official = table.get(name);
     if (official.isPresent() && !(official.get().sha256().equals(sha) && official.get().size() == bytes)) {
       throw new EmnistFormatException(file, "differs from NIST's file: sha256 " + sha + " (" + bytes

@@ -31,7 +31,8 @@ import java.util.concurrent.TimeUnit;
  * listed at once, 400, and nothing is written; over 64 KB, 413 — then write the initial parameters and the
  * config to Redis, start the M workers with asynchronous emnist-train calls, and answer 202 with the job id.
  * An empty body (a browser's GET) never starts a job: it answers how to start one and the newest jobs. (The OpenFaaS Java entrypoint does not pass the HTTP method to handlers, so the query
- * decides.)
+ * decides.) A browser (Accept: text/html) gets pages instead of JSON: the list of jobs, and with {@code ?job=ID}
+ * the live page of that job, which follows its JSON status every second.
  */
 public final class SetupFunction {
   public static final String NAME = "emnist-setup";
@@ -76,6 +77,14 @@ public final class SetupFunction {
     String job = query.get("job");
     String what = query.containsKey("callback") ? "the callback " + request.getQueryRaw()
         : job != null ? "the status of job " + job : "a new job";
+    IResponse asset = WebPages.asset(query);
+    if (asset != null) {
+      return asset;
+    }
+    if (WebPages.browserAsked(request) && !query.containsKey("callback") && !query.containsKey("cancel")
+        && (request.getBody() == null || request.getBody().isBlank())) {
+      return (job != null ? WebPages.JOB : WebPages.JOBS).response();
+    }
     try {
       if (query.containsKey("callback")) {
         return callback(request, query);

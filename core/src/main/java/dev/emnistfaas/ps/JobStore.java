@@ -219,6 +219,24 @@ public final class JobStore {
     return Optional.ofNullable(onJob(job, j -> j.get(bytes(key(job, "best:params")))));
   }
 
+  /** The best evaluation's accuracy so far, if any evaluation ran: one small read, to see whether it changed. */
+  public Optional<Double> bestAccuracy(String job) {
+    return Optional.ofNullable(onJob(job, j -> j.get(key(job, "best:accuracy")))).map(Double::valueOf);
+  }
+
+  /** The best model so far with its accuracy, read together (both keys are written together), if any. */
+  public Optional<BestModel> bestModel(String job) {
+    List<byte[]> both = onJob(job, j -> j.mget(bytes(key(job, "best:accuracy")), bytes(key(job, "best:params"))));
+    if (both.get(0) == null || both.get(1) == null) {
+      return Optional.empty();
+    }
+    return Optional.of(new BestModel(Double.parseDouble(new String(both.get(0), StandardCharsets.US_ASCII)),
+        both.get(1)));
+  }
+
+  /** A job's best evaluated parameters (little-endian float32) and the accuracy they scored. */
+  public record BestModel(double accuracy, byte[] parameters) {}
+
   /** True for exactly one caller per {@code interval}: who evaluates the global parameters now. */
   public boolean tryEvaluationTurn(String job, Duration interval) {
     String r = onJob(job, j -> j.set(key(job, "evallock"), "1", SetParams.setParams().nx().px(interval.toMillis())));

@@ -8,9 +8,11 @@ import dev.emnistfaas.data.EmnistFormatException;
 import dev.emnistfaas.data.EmnistSplit;
 import dev.emnistfaas.data.LabelMapping;
 import dev.emnistfaas.data.LabeledImages;
+import dev.emnistfaas.nn.ModelFile;
 import dev.emnistfaas.nn.NetworkShape;
 import dev.emnistfaas.nn.ParameterVector;
 import dev.emnistfaas.ps.JobStore;
+import dev.emnistfaas.ps.LittleEndianFloats;
 import dev.emnistfaas.ps.ParameterStore;
 import dev.emnistfaas.ps.RedisConnection;
 import dev.emnistfaas.ps.StoreException;
@@ -87,6 +89,36 @@ public final class DownpourJobs {
       throw new IllegalStateException("job id " + job + " is taken");
     }
     return job;
+  }
+
+  /** A job's best evaluated model and the accuracy it scored on the evaluation part. */
+  public record EvaluatedModel(ModelFile model, double accuracy) {}
+
+  /**
+   * The job's best evaluated model (what {@code model.bin} of a local run holds), with the characters of its
+   * data's label mapping; empty before its first evaluation; "no such job" when its keys are gone.
+   */
+  public Optional<EvaluatedModel> bestModel(String job) {
+    TrainingConfig config = configOf(jobs, job);
+    Optional<JobStore.BestModel> best = jobs.bestModel(job);
+    if (best.isEmpty()) {
+      return Optional.empty();
+    }
+    LabelMapping mapping = labelMapping(config);
+    NetworkShape shape = new NetworkShape(LabeledImages.PIXELS, config.hidden(), mapping.classes());
+    float[] parameters = new float[shape.size()];
+    if (best.get().parameters().length != 4 * parameters.length) {
+      throw new IllegalStateException("job " + job + ": its best parameters have " + best.get().parameters().length
+          + " bytes, network " + shape + " needs " + 4 * parameters.length);
+    }
+    LittleEndianFloats.decode(best.get().parameters(), parameters, 0, parameters.length);
+    return Optional.of(new EvaluatedModel(new ModelFile(shape, mapping.firstCodes(), parameters),
+        best.get().accuracy()));
+  }
+
+  /** The accuracy of the job's best model so far (one small read: has it changed?); empty before any. */
+  public Optional<Double> bestAccuracy(String job) {
+    return jobs.bestAccuracy(job);
   }
 
   /** The label mapping of the config's data: only the small mapping file is read. */

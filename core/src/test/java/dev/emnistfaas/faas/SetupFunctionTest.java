@@ -118,4 +118,29 @@ class SetupFunctionTest {
     assertEquals(2, answer.path("defaults").path("workers").asInt());
     assertEquals(before, keys(), "an empty body wrote to Redis");
   }
+
+  @Test
+  void aBrowserGetsPagesThatLoadOnlyWhatTheFunctionServes() throws Exception {
+    long before = keys();
+    IResponse list = setup.handle(new Request("", Map.of("accept", "text/html,application/xhtml+xml")));
+    assertEquals(200, list.getStatusCode());
+    assertTrue(list.getContentType().startsWith("text/html"), list.getContentType());
+    assertTrue(list.getBody().contains("training jobs"), list.getBody());
+    IResponse page = setup.handle(new Request("", Map.of("Accept", "text/html"), "job=abc", "/"));
+    assertTrue(page.getBody().contains("id=\"accuracy\""), page.getBody());
+    for (IResponse r : List.of(list, page)) {
+      assertFalse(r.getBody().contains("http://") || r.getBody().contains("https://"),
+          "a page loads something from elsewhere");
+    }
+    // The chart library comes from its WebJar, served by the function.
+    IResponse uplot = setup.handle(new Request("", Map.of(), "asset=uPlot.iife.min.js", "/"));
+    assertEquals(200, uplot.getStatusCode());
+    assertTrue(uplot.getContentType().startsWith("text/javascript"));
+    assertTrue(uplot.getBody().contains("uPlot"));
+    assertEquals(404, setup.handle(new Request("", Map.of(), "asset=pages/job.html", "/")).getStatusCode());
+    // Scripts and curl (no Accept for HTML) still get JSON; the job page's own fetches ask for JSON.
+    assertEquals(404, setup.handle(new Request("", Map.of("Accept", "application/json"), "job=abc", "/"))
+        .getStatusCode());
+    assertEquals(before, keys(), "a page wrote to Redis");
+  }
 }
