@@ -87,7 +87,7 @@ final class DataCommand {
 
   @Command(name = "bake", mixinStandardHelpOptions = true,
       description = "Put one split's EMNIST files where the function images take them from: train-fn/data (images, "
-          + "labels, mapping) and setup-fn/data (the mapping). Every file is checked (sha256 against NIST's, then "
+          + "labels, mapping), setup-fn/data and predict-fn/data (the mapping; predict-fn also takes --model files). Every file is checked (sha256 against NIST's, then "
           + "read in full) and listed in a SHA256SUMS file that the image build checks first. Run it before "
           + "faas-cli build; a folder is replaced only when all its files check out.")
   static final class Bake implements Callable<Integer> {
@@ -96,7 +96,13 @@ final class DataCommand {
 
     private static final java.util.List<Handler> HANDLERS = java.util.List.of(
         new Handler("emnist-train", "train-fn", Contents.TRAINING_FILES),
-        new Handler("emnist-setup", "setup-fn", Contents.MAPPING));
+        new Handler("emnist-setup", "setup-fn", Contents.MAPPING),
+        new Handler("emnist-predict", "predict-fn", Contents.MAPPING));
+    private static final java.util.regex.Pattern MODEL_NAME = java.util.regex.Pattern.compile("[A-Za-z0-9_-]{1,64}");
+
+    @Option(names = "--model", paramLabel = "NAME=FILE", description = "a trained model (a model.bin of emnist "
+        + "train) for emnist-predict's image, asked for as \"model\": \"NAME\"; repeatable")
+    java.util.Map<String, Path> models = new java.util.LinkedHashMap<>();
 
     @Option(names = "--data", description = "EMNIST directory (default: $EMNIST_DIR)")
     String data = System.getenv().getOrDefault("EMNIST_DIR", "");
@@ -104,7 +110,7 @@ final class DataCommand {
     @Option(names = "--split", description = "split to put in (default: the one split in --data)")
     String split;
 
-    @Option(names = "--project", description = "the checkout holding emnist.yml, setup-fn/ and train-fn/ "
+    @Option(names = "--project", description = "the checkout holding emnist.yml and the handler folders "
         + "(default: this one)")
     Path project = Path.of(System.getProperty("emnist.root", "."));
 
@@ -118,10 +124,12 @@ final class DataCommand {
       if (!Files.isRegularFile(project.resolve("emnist.yml"))) {
         throw new UsageError("--project: " + project + " holds no emnist.yml (the project's checkout)");
       }
+      java.util.Map<String, Path> modelFiles = checkedModels(dir, s);
       var table = ChecksumTable.official();
       for (Handler h : HANDLERS) {
         Path folder = project.resolve(h.folder()).resolve("data");
-        var placed = FunctionDataFolder.fill(dir, s, h.contents(), folder, table);
+        var placed = FunctionDataFolder.fill(dir, s, h.contents(), folder, table,
+            h.function().equals("emnist-predict") ? modelFiles : java.util.Map.of());
         System.out.println(h.function() + ": " + folder);
         for (var p : placed) {
           System.out.printf("  %-44s %,12d bytes  %s%n", p.name(), p.bytes(),
@@ -130,6 +138,36 @@ final class DataCommand {
       }
       System.out.println("listed in SHA256SUMS in each folder; next: faas-cli build -f emnist.yml");
       return ExitCode.OK.code();
+    }
+
+    /**
+     * The --model files by the names emnist-predict reads them under ({@code model-NAME.bin}), each read as a model
+     * and checked against the split's classes.
+     */
+    private java.util.Map<String, Path> checkedModels(Path dir, EmnistSplit s) {
+      java.util.List<String> problems = new java.util.ArrayList<>();
+      java.util.Map<String, Path> out = new java.util.TreeMap<>();
+      int classes = dev.emnistfaas.data.LabelMapping.read(dir.resolve(s.mappingFile())).classes();
+      models.forEach((name, file) -> {
+        if (!MODEL_NAME.matcher(name).matches()) {
+          problems.add("--model " + name + ": a name is 1-64 letters, digits, '-' or '_'");
+          return;
+        }
+        try {
+          var model = dev.emnistfaas.nn.ModelFile.read(file);
+          if (model.shape().classes() != classes) {
+            problems.add("--model " + name + ": " + file + " has " + model.shape().classes() + " classes, "
+                + s.id() + " has " + classes);
+          }
+          out.put("model-" + name + ".bin", file);
+        } catch (java.io.IOException e) {
+          problems.add("--model " + name + ": " + e.getMessage());
+        }
+      });
+      if (!problems.isEmpty()) {
+        throw new UsageError(problems);
+      }
+      return out;
     }
 
     private EmnistSplit chosenSplit(Path dir) {

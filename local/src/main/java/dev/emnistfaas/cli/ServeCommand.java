@@ -74,6 +74,10 @@ final class ServeCommand implements Callable<Integer> {
       System.out.println("  start a job:  curl -d '{\"workers\": 2}' " + rt.gatewayUrl() + "/function/emnist-setup");
       System.out.println("  or:           faas-cli invoke --gateway " + rt.gatewayUrl() + " emnist-setup");
       System.out.println("  its status:   curl '" + rt.gatewayUrl() + "/function/emnist-setup?job=ID'");
+      System.out.println("pages (open them in a browser):");
+      System.out.println("  the jobs:           " + rt.gatewayUrl() + "/function/emnist-setup");
+      System.out.println("  a job, live:        " + rt.gatewayUrl() + "/function/emnist-setup?job=ID");
+      System.out.println("  draw a character:   " + rt.gatewayUrl() + "/function/emnist-predict");
       CountDownLatch stop = new CountDownLatch(1);
       Runtime.getRuntime().addShutdownHook(new Thread(stop::countDown));
       stop.await();

@@ -2,6 +2,7 @@ package dev.emnistfaas.local;
 
 import dev.emnistfaas.faas.FunctionRuntime;
 import dev.emnistfaas.faas.FunctionSettings;
+import dev.emnistfaas.faas.PredictFunction;
 import dev.emnistfaas.faas.SetupFunction;
 import dev.emnistfaas.faas.TrainFunction;
 import dev.emnistfaas.ps.EmbeddedRedis;
@@ -29,6 +30,7 @@ public final class LocalRuntime implements AutoCloseable {
     // As in emnist.yml: max_inflight applies to emnist-train only; calls to a busy setup pod wait.
     gateway.deploy(SetupFunction.NAME, 0, pod -> new SetupFunction(functions)::handle);
     gateway.deploy(TrainFunction.NAME, pod -> new TrainFunction(functions, TrainFunction.NAME + "-pod-" + pod)::handle);
+    gateway.deploy(PredictFunction.NAME, 0, pod -> new PredictFunction(functions)::handle);
   }
 
   public URI gatewayUrl() {

@@ -100,6 +100,8 @@ public final class TrainingRun {
     o.out().printf("job %s: %d workers, batch %d, %s lr %.3g, fetch/push every %d/%d steps, %d shard(s), "
         + "target %.2f %%%n", job, config.workers(), config.batch(), config.optimizer(), config.learningRate(),
         config.nFetch(), config.nPush(), config.shards(), 100 * config.targetAccuracy());
+    o.out().println("live page: " + created.path("status").asText() + (rt != null
+        ? "  (in a browser; served while this run lasts, ./emnist serve keeps the pages up)" : "  (in a browser)"));
     try {
       long start = System.nanoTime();
       ProgressView view = new ProgressView(o.out(), o.terminal(), config.maxEpochs(), config.targetAccuracy());

@@ -1,6 +1,8 @@
 package dev.emnistfaas.local;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -45,6 +47,8 @@ class EmnistCommandTest {
     String printed = out.toString(StandardCharsets.UTF_8);
     assertEquals(0, code, printed);
     assertTrue(printed.contains("reached 75.00 %"), printed);
+    assertTrue(printed.matches("(?s).*\nlive page: http://127\\.0\\.0\\.1:\\d+/function/emnist-setup\\?job=[0-9a-f]{8}  .*"),
+        printed);
 
     List<Path> dirs;
     try (Stream<Path> s = Files.list(results)) {
@@ -167,11 +171,29 @@ class EmnistCommandTest {
   }
 
   @Test
-  void dataBakeFillsBothHandlerFoldersAndSaysWhatItChecked() throws Exception {
+  void dataBakeFillsTheHandlerFoldersAndSaysWhatItChecked() throws Exception {
     Path project = Files.createDirectories(results.resolve("checkout"));
     Files.writeString(project.resolve("emnist.yml"), "version: 1.0\n");
-    Printed p = runCapturing("data", "bake", "--data", System.getenv("EMNIST_DIR"), "--project", project.toString());
+    Path data = Path.of(System.getenv("EMNIST_DIR"));
+    var mapping = dev.emnistfaas.data.LabelMapping.read(data.resolve("emnist-bymerge-mapping.txt"));
+    Path model = results.resolve("small.bin");
+    dev.emnistfaas.nn.ModelFile.of(dev.emnistfaas.nn.ParameterVector.initial(new dev.emnistfaas.nn.NetworkShape(784, 8,
+        mapping.classes()), 1), mapping).write(model);
+    Path mnistModel = results.resolve("mnist.bin");
+    dev.emnistfaas.nn.ModelFile.of(dev.emnistfaas.nn.ParameterVector.initial(new dev.emnistfaas.nn.NetworkShape(784, 8,
+        10), 1), dev.emnistfaas.data.LabelMapping.of(48, 49, 50, 51, 52, 53, 54, 55, 56, 57)).write(mnistModel);
+    assertMistake(runCapturing("data", "bake", "--data", data.toString(), "--project", project.toString(),
+        "--model", "digits=" + mnistModel, "--model", "a b=" + model),
+        "--model digits: " + mnistModel + " has 10 classes, bymerge has 47",
+        "--model a b: a name is 1-64 letters, digits, '-' or '_'");
+    assertFalse(Files.exists(project.resolve("predict-fn")), "a refused bake wrote a folder");
+    Printed p = runCapturing("data", "bake", "--data", data.toString(), "--project", project.toString(),
+        "--model", "small=" + model);
     assertEquals(0, p.code(), p.out() + p.err());
+    assertTrue(Files.readString(project.resolve("predict-fn/data/SHA256SUMS")).matches(
+        "956dc507bf69e9f31f4e3e876d22ec66124aa229b5d0bd65ab8956a8044d3ede  emnist-bymerge-mapping.txt\n"
+        + "[0-9a-f]{64}  model-small.bin\n"), Files.readString(project.resolve("predict-fn/data/SHA256SUMS")));
+    assertArrayEquals(Files.readAllBytes(model), Files.readAllBytes(project.resolve("predict-fn/data/model-small.bin")));
     assertTrue(p.out().contains("emnist-bymerge-test-images-idx3-ubyte.gz       28,905,295 bytes  sha256 matches NIST's"),
         p.out());
     assertTrue(Files.readString(project.resolve("train-fn/data/SHA256SUMS")).contains(
