@@ -106,6 +106,7 @@ class RealCeTest {
       assertFinishedWell("cluster-like M=3", h, job, s, 0);
       assertTrue(s.path("slicesOverlapped").asBoolean(), s.toPrettyString());
       assertTrue(s.path("secondsToTarget").asDouble() < 60, s.toPrettyString());
+      PagesOnTheGateway.check(h.gateway(), job.id);
     }
   }
 
