@@ -65,9 +65,10 @@ final class LoadedModels {
     if (cached != null) {
       return cached;
     }
-    if (!bakedNames().contains(name)) {
-      throw new PredictRequest.Refused(404, "no model " + name + " in this image; " + (bakedNames().isEmpty()
-          ? "it has none (./emnist data bake --model NAME=FILE puts one in)" : "it has " + String.join(", ", bakedNames())));
+    List<String> names = bakedNames();
+    if (!names.contains(name)) {
+      throw new PredictRequest.Refused(404, "no model " + name + " in this image; " + (names.isEmpty()
+          ? "it has none (./emnist data bake --model NAME=FILE puts one in)" : "it has " + String.join(", ", names)));
     }
     Path file = bakedDir.resolve(PREFIX + name + SUFFIX);
     try {

@@ -214,11 +214,6 @@ public final class JobStore {
     return Long.valueOf(1).equals(r);
   }
 
-  /** The best model's parameters so far (little-endian float32), if any evaluation ran. */
-  public Optional<byte[]> bestParameters(String job) {
-    return Optional.ofNullable(onJob(job, j -> j.get(bytes(key(job, "best:params")))));
-  }
-
   /** The best evaluation's accuracy so far, if any evaluation ran: one small read, to see whether it changed. */
   public Optional<Double> bestAccuracy(String job) {
     return Optional.ofNullable(onJob(job, j -> j.get(key(job, "best:accuracy")))).map(Double::valueOf);

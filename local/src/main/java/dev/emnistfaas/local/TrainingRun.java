@@ -11,6 +11,7 @@ import dev.emnistfaas.nn.Evaluator;
 import dev.emnistfaas.nn.ModelFile;
 import dev.emnistfaas.nn.NetworkShape;
 import dev.emnistfaas.nn.ParameterVector;
+import dev.emnistfaas.ps.JobStore;
 import dev.emnistfaas.ps.ParameterStore;
 import dev.emnistfaas.ps.RedisSettings;
 import dev.emnistfaas.train.DatasetCache;
@@ -181,9 +182,9 @@ public final class TrainingRun {
     // left the parameters by the time every worker had seen the stop flag.
     ParameterVector params = ParameterVector.zeros(new NetworkShape(LabeledImages.PIXELS, config.hidden(),
         data.train().classes()));
-    Optional<byte[]> best = rt.functions().jobs().jobStore().bestParameters(job);
+    Optional<JobStore.BestModel> best = rt.functions().jobs().jobStore().bestModel(job);
     if (best.isPresent()) {
-      params.setBytes(best.get());
+      params.setBytes(best.get().parameters());
     } else {
       ParameterStore store = rt.functions().jobs().parameters(job);
       float[] values = new float[store.size()];
