@@ -108,6 +108,15 @@ class PagesBrowserTest {
     browser.get(gateway + "/function/emnist-setup");
     waitFor(() -> browser.findElements(By.linkText(job)).isEmpty() ? null : true, "the jobs page to list " + job);
     screenshot("jobs.png");
+
+    // The pages link to each other by the gateway's function paths, with or without a trailing slash.
+    browser.findElement(By.id("predict")).click();
+    waitFor(() -> browser.getCurrentUrl().equals(gateway + "/function/emnist-predict") ? true : null,
+        "the jobs page's link to lead to emnist-predict, not " + browser.getCurrentUrl());
+    browser.get(gateway + "/function/emnist-predict/");
+    browser.findElement(By.id("jobs")).click();
+    waitFor(() -> browser.getCurrentUrl().equals(gateway + "/function/emnist-setup") ? true : null,
+        "the drawing page's link to lead back to emnist-setup, not " + browser.getCurrentUrl());
   }
 
   @Test
@@ -116,7 +125,10 @@ class PagesBrowserTest {
     new GatewayJobClient(runtime.gatewayUrl()).awaitDone(job, WAIT, Duration.ofMillis(500), s -> {});
     LabeledImages eval = EmnistDataset.load(EmnistDataset.Source.of(
         Path.of(runtime.functions().settings().defaults().dataDir()))).eval();
-    browser.get(gateway + "/function/emnist-predict?job=" + job);
+    browser.get(gateway + "/function/emnist-setup?job=" + job);
+    browser.findElement(By.id("predict")).click();
+    waitFor(() -> browser.getCurrentUrl().equals(gateway + "/function/emnist-predict?job=" + job) ? true : null,
+        "the job page's link to lead to its drawing page, not " + browser.getCurrentUrl());
     waitFor(() -> browser.findElements(By.cssSelector("#model option")).isEmpty() ? null : true, "the model list");
     WebElement pad = browser.findElement(By.id("pad"));
     WebElement answers = browser.findElement(By.id("top"));
