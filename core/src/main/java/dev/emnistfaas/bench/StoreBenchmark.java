@@ -1,6 +1,7 @@
 package dev.emnistfaas.bench;
 
 import dev.emnistfaas.ps.ParameterStore;
+import dev.emnistfaas.ps.PushFormat;
 import dev.emnistfaas.ps.RedisConnection;
 import dev.emnistfaas.ps.UpdateRule;
 import java.io.PrintStream;
@@ -10,6 +11,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -157,33 +159,87 @@ public final class StoreBenchmark {
     store.delete();
   }
 
-  /** CPU seconds one push costs: Redis's, and the pushing thread's own (decoding, the rule, encoding). */
-  public record PushCost(double redisSeconds, double clientSeconds) {}
+  /**
+   * What one push costs: Redis's CPU seconds, the pushing thread's own (decoding, the rule, encoding; for sparse
+   * pushes the residual and the choice), and the bytes on Redis's sockets, in and out.
+   */
+  public record PushCost(double redisSeconds, double clientSeconds, double wireBytes) {}
 
   /**
-   * CPU per pushAndFetch (a Downpour worker's push) of a job with {@code shards} shards and {@code rule}, over
-   * {@code pushes} pushes after a warm-up; the vector has this benchmark's size.
+   * The cost of a Downpour worker's push to a job with {@code shards} shards, {@code rule} and {@code format}, over
+   * {@code pushes} pushes after a warm-up: every {@code pushesPerFetch}-th push also fetches ({@code nFetch /
+   * nPush}; 0: none does; a dense push reads the parameters anyway). The vector has this benchmark's size; the gradients are
+   * Gaussian noise, a new one each push (eight cycled), so that a sparse pusher's residual behaves as in training.
    */
-  public PushCost cpuPerPush(int shards, UpdateRule rule, int pushes) {
+  public PushCost costPerPush(int shards, UpdateRule rule, PushFormat format, int pushes, int pushesPerFetch) {
     ParameterStore store = ParameterStore.create(redis, "emnist", "bench-cost-" + System.nanoTime(),
-        new float[size], shards, rule, Duration.ofMinutes(10));
+        new float[size], shards, rule, format, Duration.ofMinutes(10));
     ParameterStore.Pusher pusher = store.pusher("worker-0");
-    float[] g = new float[size];
-    Arrays.fill(g, 1e-3f);
+    float[][] gradients = noise(8);
     float[] back = new float[size];
     for (int k = 0; k < Math.min(50, pushes); k++) {
-      pusher.pushAndFetch(g, back);
+      pusher.pushAndFetch(gradients[k % gradients.length], back);
     }
     ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+    long bytes0 = wireBytes(redis);
     double c0 = serverCpuSeconds();
     long t0 = threads.getCurrentThreadCpuTime();
     for (int k = 0; k < pushes; k++) {
-      pusher.pushAndFetch(g, back);
+      float[] g = gradients[k % gradients.length];
+      if (pushesPerFetch > 0 && k % pushesPerFetch == 0) {
+        pusher.pushAndFetch(g, back);
+      } else {
+        pusher.push(g);
+      }
     }
     double client = (threads.getCurrentThreadCpuTime() - t0) / 1e9 / pushes;
     double redisCpu = (serverCpuSeconds() - c0) / pushes;
+    double bytes = (double) (wireBytes(redis) - bytes0) / pushes;
     store.delete();
-    return new PushCost(redisCpu, client);
+    return new PushCost(redisCpu, client, bytes);
+  }
+
+  /** {@code n} vectors of Gaussian noise (σ 1e-3, a fixed seed): gradients for pushes that vary. */
+  private float[][] noise(int n) {
+    java.util.Random random = new java.util.Random(1);
+    float[][] gradients = new float[n][size];
+    for (float[] g : gradients) {
+      for (int i = 0; i < size; i++) {
+        g[i] = (float) (random.nextGaussian() * 1e-3);
+      }
+    }
+    return gradients;
+  }
+
+  /**
+   * Dense against sparse pushes, for SGD and Adagrad ({@link #costPerPush}, pushes only: a fetch adds 4 bytes per
+   * entry in either format): bytes on the wire per push, Redis's CPU and the pushing thread's CPU per push.
+   */
+  public void pushFormats(int pushes, double density) {
+    out.printf("== dense against sparse pushes (density %.1f %%), %d floats, %d shard(s), %d pushes each, no fetches%n",
+        100 * density, size, shards, pushes);
+    out.println("rule      format    wire bytes/push  x dense  Redis CPU us/push  pusher CPU us/push");
+    for (UpdateRule.Kind kind : UpdateRule.Kind.values()) {
+      double denseBytes = 0;
+      for (PushFormat format : List.of(PushFormat.DENSE, PushFormat.sparse(density))) {
+        PushCost cost = costPerPush(shards, new UpdateRule(kind, 0.05f), format, pushes, 0);
+        denseBytes = format.sparse() ? denseBytes : cost.wireBytes();
+        out.printf("%-9s %-9s %,15.0f  %7.3f  %17.0f  %18.0f%n", kind.name().toLowerCase(Locale.ROOT),
+            format.encoding().name().toLowerCase(Locale.ROOT), cost.wireBytes(), cost.wireBytes() / denseBytes,
+            cost.redisSeconds() * 1e6, cost.clientSeconds() * 1e6);
+      }
+    }
+  }
+
+  /** Bytes the server has received and sent on all its connections so far (INFO stats). */
+  public static long wireBytes(RedisConnection redis) {
+    long total = 0;
+    for (String line : redis.call(j -> j.info("stats")).split("\r?\n")) {
+      if (line.startsWith("total_net_input_bytes:") || line.startsWith("total_net_output_bytes:")) {
+        total += Long.parseLong(line.substring(line.indexOf(':') + 1).trim());
+      }
+    }
+    return total;
   }
 
   private int jobKeys(String job) {

@@ -8,7 +8,7 @@ import dev.emnistfaas.nn.ParameterVector;
  */
 public final class Adagrad implements Optimizer {
   /** Keeps the first steps finite where a parameter has seen only zero gradients. */
-  static final float EPSILON = 1e-8f;
+  public static final float EPSILON = 1e-8f;
 
   private final float learningRate;
   private final float[] accumulators;

@@ -40,6 +40,10 @@ import redis.clients.jedis.util.JedisClusterCRC16;
  * connection is never applied twice: each shard's commit also records, in the hash {@code P:{J:s}:pushers}, the
  * pusher's latest push (its incarnation and sequence number), and a retry that finds its own push recorded
  * stops there. That state is one field per pusher name: it grows with the workers, not with the pushes.
+ *
+ * <p>All of the above describes the {@link PushFormat#DENSE} format. A job created with a sparse {@link PushFormat}
+ * keeps its parameters as 32-bit fixed point and its accumulators as 64-bit ({@link FixedPoint}), which Redis adds
+ * to in place: see {@link SparsePusher} for its pushes, which send about {@code density} of the entries each.
  */
 public final class ParameterStore {
   private static final int MAX_CONFLICT_RETRIES = 1000;
@@ -52,6 +56,7 @@ public final class ParameterStore {
   /** Each shard's hash tag: its keys' slot, and on a Redis Cluster the master that holds it. */
   private final List<String> tags;
   private final UpdateRule rule;
+  private final PushFormat format;
   private final Duration ttl;
   private final byte[][] paramsKeys;
   private final byte[][] accumKeys;
@@ -66,7 +71,7 @@ public final class ParameterStore {
   private final Queue<PushBuffers> idleBuffers = new ConcurrentLinkedQueue<>();
 
   private ParameterStore(RedisConnection redis, String prefix, String job, int size, List<String> tags,
-      UpdateRule rule, Duration ttl) {
+      UpdateRule rule, PushFormat format, Duration ttl) {
     this.redis = redis;
     this.prefix = prefix;
     this.job = job;
@@ -74,6 +79,7 @@ public final class ParameterStore {
     this.shards = tags.size();
     this.tags = List.copyOf(tags);
     this.rule = rule;
+    this.format = format;
     this.ttl = ttl;
     this.paramsKeys = new byte[this.shards][];
     this.accumKeys = new byte[this.shards][];
@@ -87,15 +93,21 @@ public final class ParameterStore {
     }
   }
 
-  /** Creates job {@code job} holding {@code initial}; fails if the job exists. */
+  /** Creates job {@code job} holding {@code initial}, pushed to densely; fails if the job exists. */
   public static ParameterStore create(RedisConnection redis, String prefix, String job, float[] initial, int shards,
       UpdateRule rule, Duration ttl) {
+    return create(redis, prefix, job, initial, shards, rule, PushFormat.DENSE, ttl);
+  }
+
+  /** Creates job {@code job} holding {@code initial}, pushed to in {@code format}; fails if the job exists. */
+  public static ParameterStore create(RedisConnection redis, String prefix, String job, float[] initial, int shards,
+      UpdateRule rule, PushFormat format, Duration ttl) {
     checkJobId(job);
     if (shards < 1 || shards > initial.length) {
       throw new IllegalArgumentException("shards must be in 1.." + initial.length + ", got " + shards);
     }
     ParameterStore store = new ParameterStore(redis, prefix, job, initial.length, placedTags(redis, job, shards), rule,
-        ttl);
+        format, ttl);
     store.initialise(initial);
     return store;
   }
@@ -130,9 +142,11 @@ public final class ParameterStore {
     int shards = Integer.parseInt(meta.get("shards"));
     List<String> tags = meta.containsKey("tags") ? List.of(meta.get("tags").split(","))
         : IntStream.range(0, shards).mapToObj(s -> job + ":" + s).toList();
+    PushFormat format = meta.containsKey("encoding") ? new PushFormat(PushFormat.Encoding.parse(meta.get("encoding")),
+        Double.parseDouble(meta.get("density"))) : PushFormat.DENSE;
     return new ParameterStore(redis, prefix, job, Integer.parseInt(meta.get("size")), tags,
         new UpdateRule(UpdateRule.Kind.parse(meta.get("rule")), Float.parseFloat(meta.get("learningRate"))),
-        Duration.ofSeconds(Long.parseLong(meta.get("ttlSeconds"))));
+        format, Duration.ofSeconds(Long.parseLong(meta.get("ttlSeconds"))));
   }
 
   private static void checkJobId(String job) {
@@ -169,6 +183,36 @@ public final class ParameterStore {
     return rule;
   }
 
+  public PushFormat format() {
+    return format;
+  }
+
+  RedisConnection redis() {
+    return redis;
+  }
+
+  byte[] paramsKey(int s) {
+    return paramsKeys[s];
+  }
+
+  byte[] accumKey(int s) {
+    return accumKeys[s];
+  }
+
+  byte[] updatesKey(int s) {
+    return updatesKeys[s];
+  }
+
+  byte[] pushersKey(int s) {
+    return pushersKeys[s];
+  }
+
+  /** Deletes shard {@code s}'s keys on {@code connection} (which serves them): what a push to a gone job recreated. */
+  void removeShard(Connection connection, int s) {
+    connection.sendCommand(Protocol.Command.DEL, paramsKeys[s], accumKeys[s], updatesKeys[s], pushersKeys[s]);
+    connection.getIntegerReply();
+  }
+
   int shardStart(int s) {
     return (int) ((long) size * s / shards);
   }
@@ -185,9 +229,10 @@ public final class ParameterStore {
       final int shard = s;
       redis.callOn(paramsKeys[s], j -> {
         Transaction t = j.multi();
-        t.set(paramsKeys[shard], LittleEndianFloats.encode(initial, from, n), expire);
+        t.set(paramsKeys[shard], format.sparse() ? FixedPoint.encodeParameters(initial, from, n)
+            : LittleEndianFloats.encode(initial, from, n), expire);
         if (rule.needsAccumulators()) {
-          t.set(accumKeys[shard], new byte[n * Float.BYTES], expire);
+          t.set(accumKeys[shard], new byte[n * (format.sparse() ? Long.BYTES : Float.BYTES)], expire);
         }
         t.set(updatesKeys[shard], bytes("0"), expire);
         // Created here so that it carries the job's time to live; pushes add one field per pusher name.
@@ -200,7 +245,8 @@ public final class ParameterStore {
     redis.callOn(meta, j -> {
       Transaction t = j.multi();
       t.hset(meta, Map.of("size", "" + size, "shards", "" + shards, "tags", String.join(",", tags),
-          "rule", rule.kind().name(), "learningRate", "" + rule.learningRate(), "ttlSeconds", "" + ttl.toSeconds()));
+          "rule", rule.kind().name(), "learningRate", "" + rule.learningRate(), "ttlSeconds", "" + ttl.toSeconds(),
+          "encoding", format.encoding().name(), "density", "" + format.density()));
       t.expire(meta, ttl.toSeconds());
       return t.exec();
     });
@@ -216,7 +262,11 @@ public final class ParameterStore {
         throw new StoreException.NoSuchJob(job);
       }
       int from = shardStart(s);
-      LittleEndianFloats.decode(v, out, from, shardStart(s + 1) - from);
+      if (format.sparse()) {
+        FixedPoint.decodeParameters(v, out, from, shardStart(s + 1) - from);
+      } else {
+        LittleEndianFloats.decode(v, out, from, shardStart(s + 1) - from);
+      }
     }
   }
 
@@ -227,11 +277,13 @@ public final class ParameterStore {
 
   /**
    * Pushes of one named source, one at a time, each applied exactly once. A pusher's incarnation (random, per
-   * object) and sequence number identify its push; the store keeps the latest per name and shard.
+   * object) and sequence number identify its push; the store keeps the latest per name and shard. In a sparse job
+   * the pusher also holds the gradient its pushes have not sent yet.
    */
   public final class Pusher {
     private final byte[] name;
     private final String incarnation = UUID.randomUUID().toString();
+    private final SparsePusher sparse;
     private long sequence;
 
     private Pusher(String name) {
@@ -239,6 +291,7 @@ public final class ParameterStore {
         throw new IllegalArgumentException("a pusher needs a name");
       }
       this.name = bytes(name);
+      this.sparse = format.sparse() ? new SparsePusher(ParameterStore.this, format.density()) : null;
     }
 
     public ParameterStore store() {
@@ -247,7 +300,7 @@ public final class ParameterStore {
 
     /** Applies {@code gradient} with the job's update rule, each shard atomically. */
     public synchronized PushStats push(float[] gradient) {
-      return ParameterStore.this.push(gradient, null, name, bytes(incarnation + ":" + ++sequence));
+      return send(gradient, null);
     }
 
     /**
@@ -260,12 +313,18 @@ public final class ParameterStore {
       if (out == gradient) {
         throw new IllegalArgumentException("pushAndFetch needs separate gradient and output arrays");
       }
-      return ParameterStore.this.push(gradient, out, name, bytes(incarnation + ":" + ++sequence));
+      return send(gradient, out);
+    }
+
+    private PushStats send(float[] gradient, float[] out) {
+      checkLength(gradient.length, "push of");
+      byte[] pushId = bytes(incarnation + ":" + ++sequence);
+      return sparse != null ? sparse.push(gradient, out, name, pushId)
+          : ParameterStore.this.push(gradient, out, name, pushId);
     }
   }
 
   private PushStats push(float[] gradient, float[] out, byte[] pusher, byte[] pushId) {
-    checkLength(gradient.length, "push of");
     PushBuffers buffers = idleBuffers.poll();
     if (buffers == null) {
       buffers = new PushBuffers();
@@ -277,7 +336,7 @@ public final class ParameterStore {
         final PushBuffers b = buffers;
         conflicts += redis.callOn(paramsKeys[s], j -> pushShard(j, shard, gradient, pusher, pushId, out, b));
       }
-      return new PushStats(shards, conflicts);
+      return new PushStats(shards, conflicts, size);
     } finally {
       idleBuffers.offer(buffers);
     }
@@ -420,6 +479,12 @@ public final class ParameterStore {
     }
   }
 
-  /** What one push cost. */
-  public record PushStats(int shards, int conflicts) {}
+  /**
+   * What one push cost.
+   *
+   * @param shards shards updated
+   * @param conflicts times a shard's transaction lost a race and started over (dense pushes)
+   * @param entries entries of the vector sent (all of them in a dense push)
+   */
+  public record PushStats(int shards, int conflicts, int entries) {}
 }

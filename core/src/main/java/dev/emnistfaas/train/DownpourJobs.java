@@ -84,7 +84,7 @@ public final class DownpourJobs {
     UpdateRule rule = new UpdateRule(UpdateRule.Kind.parse(config.optimizer().toUpperCase(Locale.ROOT)),
         (float) config.learningRate());
     ParameterStore.create(redis, prefix, job, ParameterVector.initial(shape, config.seed()).toArray(), config.shards(),
-        rule, ttl);
+        rule, config.pushFormat(), ttl);
     if (!jobs.create(job, config.toJson(), System.currentTimeMillis())) {
       throw new IllegalStateException("job id " + job + " is taken");
     }

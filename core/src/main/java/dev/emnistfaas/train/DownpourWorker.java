@@ -234,8 +234,7 @@ public final class DownpourWorker {
           reportProgress(from, cursor, samples, start);
           reportAt = System.nanoTime() + REPORT_EVERY_NANOS;
         }
-        if (sinceFetch >= config.nFetch()) {
-          channel.refresh(ws.params);
+        if (sinceFetch >= config.nFetch() && channel.refresh(ws.params)) {
           sinceFetch = 0;
         }
         int rows = cursor.nextRows(ws.batch);

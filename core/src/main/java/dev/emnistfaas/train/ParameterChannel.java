@@ -8,7 +8,9 @@ import dev.emnistfaas.ps.ParameterStore;
  * on the compute thread, which waits for every round trip. {@link Background} hands the accrued gradient to
  * a communication thread (Dean et al.'s "weakly synchronised threads"), which pushes it, receiving the fresh
  * parameters with the push's own read, and runs the worker's after-push duties (evaluation, stop check); the
- * compute thread picks the parameters up at its next fetch step and waits only at the slice's end.
+ * compute thread picks the parameters up once a fetch is due and they have arrived, and waits only at the slice's
+ * end. A dense push reads the parameters anyway, so every one of them fetches; a sparse push fetches only when a
+ * fetch is due or waiting (the fetch is then most of its bytes).
  */
 abstract class ParameterChannel implements AutoCloseable {
   /** What runs after each push: the evaluation turn and the stop check; returns true to stop. */
@@ -66,8 +68,11 @@ abstract class ParameterChannel implements AutoCloseable {
    */
   abstract boolean offerPush(ParameterVector accrued, boolean fetchDue);
 
-  /** At a fetch step: replaces {@code params} with the freshest global parameters at hand. */
-  abstract void refresh(ParameterVector params);
+  /**
+   * Once a fetch is due: replaces {@code params} with fresh global parameters and returns true, or returns false
+   * when none have arrived yet (the next push then fetches; call again at the next step).
+   */
+  abstract boolean refresh(ParameterVector params);
 
   /** At the slice's end: waits for pushes in flight and pushes what is left. */
   abstract void flush(ParameterVector accrued, boolean anyLeft);
@@ -110,13 +115,14 @@ abstract class ParameterChannel implements AutoCloseable {
     }
 
     @Override
-    void refresh(ParameterVector params) {
+    boolean refresh(ParameterVector params) {
       if (fetchedByPush) {
         params.set(fetched);
         fetchedByPush = false;
       } else {
         fetchNow(params);
       }
+      return true;
     }
 
     @Override
@@ -131,6 +137,10 @@ abstract class ParameterChannel implements AutoCloseable {
   static final class Background extends ParameterChannel {
     private final Object lock = new Object();
     private final float[] outgoing;
+    /** Dense pushes read the parameters anyway: every one returns them. */
+    private final boolean everyPushFetches;
+    private boolean outgoingFetches;
+    private boolean fetchWaiting;
     private float[] fetched;
     private float[] spare;
     private boolean fresh;
@@ -141,6 +151,7 @@ abstract class ParameterChannel implements AutoCloseable {
     Background(ParameterStore.Pusher pusher, AfterPush afterPush) {
       super(pusher, afterPush);
       this.outgoing = new float[store.size()];
+      this.everyPushFetches = !store.format().sparse();
       this.fetched = new float[store.size()];
       this.spare = new float[store.size()];
       Thread thread = new Thread(this::run, "downpour-communication");
@@ -163,13 +174,23 @@ abstract class ParameterChannel implements AutoCloseable {
           }
         }
         try {
-          pusher.pushAndFetch(outgoing, spare);
+          boolean fetching;
+          synchronized (lock) {
+            fetching = outgoingFetches;
+          }
+          if (fetching) {
+            pusher.pushAndFetch(outgoing, spare);
+          } else {
+            pusher.push(outgoing);
+          }
           boolean stop = afterPush.stop();
           synchronized (lock) {
-            float[] t = fetched;
-            fetched = spare;
-            spare = t;
-            fresh = true;
+            if (fetching) {
+              float[] t = fetched;
+              fetched = spare;
+              spare = t;
+              fresh = true;
+            }
             pushes++;
             stopRequested |= stop;
             busy = false;
@@ -201,6 +222,8 @@ abstract class ParameterChannel implements AutoCloseable {
         }
         accrued.get(0, outgoing, 0, outgoing.length);
         accrued.zero();
+        outgoingFetches = everyPushFetches || fetchDue || fetchWaiting;
+        fetchWaiting &= !outgoingFetches;
         busy = true;
         lock.notifyAll();
         return true;
@@ -208,13 +231,16 @@ abstract class ParameterChannel implements AutoCloseable {
     }
 
     @Override
-    void refresh(ParameterVector params) {
+    boolean refresh(ParameterVector params) {
       synchronized (lock) {
         checkFailure();
-        if (fresh) {
-          params.set(fetched);
-          fresh = false;
+        if (!fresh) {
+          fetchWaiting = true;
+          return false;
         }
+        params.set(fetched);
+        fresh = false;
+        return true;
       }
     }
 

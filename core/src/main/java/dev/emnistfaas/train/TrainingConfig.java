@@ -3,6 +3,7 @@ package dev.emnistfaas.train;
 import dev.emnistfaas.data.EmnistDataset;
 import dev.emnistfaas.data.EmnistSplit;
 import dev.emnistfaas.optim.OptimizerSetting;
+import dev.emnistfaas.ps.PushFormat;
 import java.nio.file.Path;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
@@ -42,6 +43,9 @@ import java.util.Optional;
  * @param nPush a worker pushes its accumulated gradient every this many steps
  * @param shards parameter-store shards of the vector, each updated atomically on its own (on a Redis Cluster,
  *     spread over the masters); 0: one per Redis Cluster master, 1 on a single Redis
+ * @param pushEncoding Downpour: "dense" (every push carries the whole vector) or "sparse" (a push carries the
+ *     largest pushDensity of the entries a worker has accrued, the rest kept for later; see PushFormat)
+ * @param pushDensity share of the entries a sparse push sends
  * @param warmStartSamples Downpour: worker 0 trains alone until it has pushed this many samples' worth, then the
  *     others start (Dean et al.'s warm start); 0: all start at once
  * @param sliceSeconds a worker's call trains this long, saves its position and hands over to the next call
@@ -71,11 +75,16 @@ public record TrainingConfig(
     int nFetch,
     int nPush,
     int shards,
+    String pushEncoding,
+    double pushDensity,
     int warmStartSamples,
     double sliceSeconds,
     double evalEverySeconds,
     boolean sliceAtEpochEnd,
     boolean backgroundCommunication) {
+
+  /** A sparse push's share of the entries unless the config says otherwise: 13 times fewer bytes than dense. */
+  public static final double DEFAULT_PUSH_DENSITY = 0.01;
 
   /** More shards than this only add round trips: a shard is then under 1,000 floats of the default model. */
   public static final int MAX_SHARDS = 64;
@@ -89,7 +98,7 @@ public record TrainingConfig(
   public static TrainingConfig defaults(String dataDir) {
     return new TrainingConfig(dataDir, "", EmnistDataset.Source.DEFAULT_EVAL_FRACTION,
         EmnistDataset.Source.DEFAULT_SPLIT_SEED, 100, 32, 0.2, "momentum", 0.03, 0.9, 1, 30, 0.75, 1000, 1,
-        1, 1, 1, 0, 0, 5.0, 0.5, false, true);
+        1, 1, 1, 0, "dense", DEFAULT_PUSH_DENSITY, 0, 5.0, 0.5, false, true);
   }
 
   /**
@@ -261,6 +270,12 @@ public record TrainingConfig(
     check(p, nPush >= 1, "nPush", "≥ 1", nPush);
     check(p, warmStartSamples >= 0 && warmStartSamples <= 100_000_000, "warmStartSamples", "in 0..100000000",
         warmStartSamples);
+    try {
+      PushFormat.Encoding.parse(pushEncoding == null ? "" : pushEncoding);
+    } catch (IllegalArgumentException e) {
+      p.add("pushEncoding: " + e.getMessage());
+    }
+    check(p, pushDensity > 0 && pushDensity <= 1, "pushDensity", "in (0, 1]", pushDensity);
     check(p, shards >= 0 && shards <= MAX_SHARDS, "shards", "in 0.." + MAX_SHARDS + " (0: one per Redis Cluster master)",
         shards);
     check(p, sliceSeconds >= 0.1 && sliceSeconds <= 3600, "sliceSeconds", "in [0.1, 3600]", sliceSeconds);
@@ -286,6 +301,11 @@ public record TrainingConfig(
   public EmnistDataset.Source dataSource() {
     Optional<EmnistSplit> s = split.isEmpty() ? Optional.empty() : Optional.of(EmnistSplit.parse(split));
     return new EmnistDataset.Source(Path.of(dataDir), s, evalFraction, splitSeed);
+  }
+
+  /** How Downpour workers push: {@link #pushEncoding} and {@link #pushDensity} as the store takes them. */
+  public PushFormat pushFormat() {
+    return new PushFormat(PushFormat.Encoding.parse(pushEncoding), pushDensity);
   }
 
   public OptimizerSetting optimizerSetting() {

@@ -54,8 +54,21 @@ class DownpourWorkerTest {
 
   @Test
   void twoParallelWorkersReachTheTargetAcrossSlices() throws Exception {
-    TrainingConfig config = TrainingConfig.downpourDefaults(RealData.dir().toString())
-        .with(Map.of("workers", 2, "sliceSeconds", 0.7, "nFetch", 4, "nPush", 4));
+    twoParallelWorkersReachTheTarget(Map.of());
+  }
+
+  /** Sparse pushes (1 % of the entries each, the rest kept by the worker) train as far, fetching every 8th step. */
+  @Test
+  void twoParallelWorkersWithSparsePushesReachTheTargetAcrossSlices() throws Exception {
+    JsonNode status = twoParallelWorkersReachTheTarget(Map.of("pushEncoding", "sparse", "nFetch", 8));
+    assertEquals("sparse", status.path("config").path("pushEncoding").asText());
+  }
+
+  private JsonNode twoParallelWorkersReachTheTarget(Map<String, Object> overrides) throws Exception {
+    Map<String, Object> settings = new java.util.HashMap<>(Map.of("workers", 2, "sliceSeconds", 0.7, "nFetch", 4,
+        "nPush", 4));
+    settings.putAll(overrides);
+    TrainingConfig config = TrainingConfig.downpourDefaults(RealData.dir().toString()).with(settings);
     String job = jobs.create(config);
     ByteArrayOutputStream log = new ByteArrayOutputStream();
     PrintStream out = new PrintStream(log, true);
@@ -92,6 +105,7 @@ class DownpourWorkerTest {
     }
     assertTrue(log.toString().matches("(?s).*Worker ID: 0 Iterations: [1-9][0-9]* Time: [0-9.]+ Name: test-pod-0.*"),
         log.toString());
+    return status;
   }
 
   @Test

@@ -110,6 +110,18 @@ class RealCeTest {
     }
   }
 
+  /** Sparse pushes on the real components: three workers on three pods, 1 % of the entries a push. */
+  @Test
+  @Order(1)
+  void sparsePushesOnThreePods() throws Exception {
+    try (CeHarness h = CeHarness.up(CeHarness.Setup.clusterLike())) {
+      JobWatch job = JobWatch.start(h.gateway(), "{\"workers\": 3, \"pushEncoding\": \"sparse\", \"nFetch\": 40}");
+      JsonNode s = job.awaitDone(TIMEOUT, POLL);
+      assertFinishedWell("cluster-like M=3, sparse pushes", h, job, s, 0);
+      assertEquals("sparse", s.path("config").path("pushEncoding").asText());
+    }
+  }
+
   /**
    * Honest readiness on the real watchdog: the harness routes only to pods whose {@code /_/health} answers 200, as
    * faas-netes' readiness probe does, and a pod says ready only after its warm-up (its lock file, suppress_lock).

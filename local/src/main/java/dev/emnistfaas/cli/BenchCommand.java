@@ -2,11 +2,13 @@ package dev.emnistfaas.cli;
 
 import dev.emnistfaas.bench.ReferenceScripts;
 import dev.emnistfaas.bench.StepTiming;
+import dev.emnistfaas.bench.StoreBenchmark;
 import dev.emnistfaas.bench.StepTiming.Input;
 import dev.emnistfaas.data.EmnistDataset;
 import dev.emnistfaas.data.LabeledImages;
 import dev.emnistfaas.nn.Blas;
 import dev.emnistfaas.optim.OptimizerSetting;
+import dev.emnistfaas.ps.RedisConnection;
 import dev.emnistfaas.train.SingleProcessTrainer;
 import dev.emnistfaas.train.TrainingConfig;
 import dev.emnistfaas.train.TrainingResult;
@@ -45,11 +47,21 @@ final class BenchCommand implements Callable<Integer> {
   @Option(names = "--skip-local", description = "skip the Downpour runs through the local gateway")
   boolean skipLocal;
 
+  @Option(names = "--push-formats-only", description = "only dense against sparse pushes (a few minutes)")
+  boolean pushFormatsOnly;
+
   /** Rounds of the step comparison: slow spells on these machines last seconds, so a side needs several chances. */
   private static final int STEP_ROUNDS = 4;
 
   @Override
   public Integer call() {
+    if (pushFormatsOnly) {
+      try (LocalRuntime rt = new LocalRuntime(GatewaySettings.wellConfigured(2), Optional.empty(),
+          TrainingConfig.downpourDefaults(data))) {
+        comparePushFormats(new GatewayJobClient(rt.gatewayUrl()), rt.functions().redis());
+      }
+      return ExitCode.OK.code();
+    }
     ReferenceScripts numpy = new ReferenceScripts(reference);
     Blas.useThreads(1);
     OptimizerSetting sgd = new OptimizerSetting(OptimizerSetting.Kind.SGD, 0.1, 0);
@@ -148,6 +160,7 @@ final class BenchCommand implements Callable<Integer> {
               c.workers(), c.nFetch(), c.backgroundCommunication() ? "background" : "inline", c.optimizer(),
               c.learningRate(), best, best / tuned, 100 * wait);
         }
+        comparePushFormats(client, rt.functions().redis());
       }
     }
     if (!skipSeed) {
@@ -156,6 +169,79 @@ final class BenchCommand implements Callable<Integer> {
           seed, seed / javaFrequentEval);
     }
     return ExitCode.OK.code();
+  }
+
+  /** Epochs of the runs that measure the plateau (no target: the best evaluation over this many epochs). */
+  private static final int PLATEAU_EPOCHS = 4;
+
+  /**
+   * Dense against sparse pushes on the Downpour defaults, each job alone on the embedded Redis: time to 75 %
+   * (best of {@link #runs}), the plateau (best accuracy in {@link #PLATEAU_EPOCHS} epochs without a target), and
+   * the bytes Redis sent and received over the timed runs (INFO stats: every byte on its sockets), per push and
+   * per second a worker computed.
+   */
+  private void comparePushFormats(GatewayJobClient client, RedisConnection redis) {
+    System.out.println("\n== dense against sparse pushes: Downpour defaults (Adagrad 0.05, push every 10 steps, evaluate every "
+        + "0.1 s) through the local gateway; time to 75 % best of " + runs + "; plateau: best accuracy in " + PLATEAU_EPOCHS
+        + " epochs; bytes: Redis's network traffic in and out over the timed runs");
+    System.out.println("workers  pushes            time to 75 %  x dense  plateau  - dense   bytes/push  x dense  "
+        + "bytes per worker-second");
+    String[] formats = {"{\"pushEncoding\": \"dense\"", "{\"pushEncoding\": \"sparse\", \"pushDensity\": 0.01",
+        "{\"pushEncoding\": \"sparse\", \"pushDensity\": 0.01, \"nFetch\": 40"};
+    for (int workers : new int[] {1, 2, 3}) {
+      DownpourRun dense = null;
+      for (String format : formats) {
+        // Evaluations every 0.1 s rather than 0.5: the times to 75 % are about a second.
+        String overrides = format + ", \"workers\": " + workers + ", \"evalEverySeconds\": 0.1";
+        double best = Double.MAX_VALUE;
+        long bytes = 0;
+        long pushes = 0;
+        double workerSeconds = 0;
+        for (int run = 0; run < runs; run++) {
+          DownpourRun r = DownpourRun.of(client, redis, overrides + "}");
+          best = Math.min(best, r.secondsToTarget());
+          bytes += r.wireBytes();
+          pushes += r.pushes();
+          workerSeconds += r.workerSeconds();
+        }
+        double plateau = DownpourRun.of(client, redis, overrides + ", \"targetAccuracy\": 0, \"maxEpochs\": "
+            + PLATEAU_EPOCHS + "}").bestAccuracy();
+        DownpourRun row = new DownpourRun(best, plateau, pushes, workerSeconds, bytes);
+        dense = dense == null ? row : dense;
+        TrainingConfig c = TrainingConfig.downpourDefaults(data).withJson(overrides + "}");
+        String label = c.pushEncoding().equals("dense") ? "dense" : String.format("sparse %.0f %%, fetch/%d",
+            100 * c.pushDensity(), c.nFetch());
+        System.out.printf("M=%d      %-18s %7.2f s    %5.2f   %5.2f %%  %+5.2f   %10.0f   %5.2f   %,12.0f%n", workers,
+            label, best, best / dense.secondsToTarget(), 100 * plateau, 100 * (plateau - dense.bestAccuracy()),
+            row.bytesPerPush(), row.bytesPerPush() / dense.bytesPerPush(), row.bytesPerWorkerSecond());
+      }
+    }
+  }
+
+  /** One Downpour job's outcome and traffic; {@code secondsToTarget} is infinite when it missed the target. */
+  private record DownpourRun(double secondsToTarget, double bestAccuracy, long pushes, double workerSeconds,
+      long wireBytes) {
+    static DownpourRun of(GatewayJobClient client, RedisConnection redis, String overrides) {
+      long before = StoreBenchmark.wireBytes(redis);
+      JsonNode s = client.awaitDone(client.start(overrides), Duration.ofMinutes(10), Duration.ofMillis(100), x -> { });
+      long bytes = StoreBenchmark.wireBytes(redis) - before;
+      long pushes = 0;
+      double workerSeconds = 0;
+      for (JsonNode w : s.path("workers")) {
+        pushes += w.path("pushes").asLong();
+        workerSeconds += w.path("computeSeconds").asDouble();
+      }
+      return new DownpourRun(s.path("reached").asBoolean() ? s.path("secondsToTarget").asDouble()
+          : Double.POSITIVE_INFINITY, s.path("bestAccuracy").asDouble(), pushes, workerSeconds, bytes);
+    }
+
+    double bytesPerPush() {
+      return (double) wireBytes / pushes;
+    }
+
+    double bytesPerWorkerSecond() {
+      return wireBytes / workerSeconds;
+    }
   }
 
   private static double rate(int batch, StepTiming.Result result) {

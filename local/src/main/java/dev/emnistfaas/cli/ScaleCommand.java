@@ -11,6 +11,7 @@ import dev.emnistfaas.nn.Blas;
 import dev.emnistfaas.nn.NetworkShape;
 import dev.emnistfaas.optim.OptimizerSetting;
 import dev.emnistfaas.ps.EmbeddedRedis;
+import dev.emnistfaas.ps.PushFormat;
 import dev.emnistfaas.ps.RedisConnection;
 import dev.emnistfaas.ps.RedisSettings;
 import dev.emnistfaas.ps.UpdateRule;
@@ -157,84 +158,94 @@ final class ScaleCommand implements Callable<Integer> {
         .secondsPerStep();
     int size = new NetworkShape(LabeledImages.PIXELS, d.hidden(), dataset.train().classes()).size();
     UpdateRule adagrad = new UpdateRule(UpdateRule.Kind.ADAGRAD, (float) d.learningRate());
-    StoreBenchmark.PushCost cost1;
-    StoreBenchmark.PushCost cost4;
+    int pushesPerFetch = Math.max(1, d.nFetch() / d.nPush());
+    Map<String, ScalingModel> models = new LinkedHashMap<>();
     RedisSettings settings = RedisSettings.fromEnvironment();
     EmbeddedRedis embedded = settings.url().isEmpty() ? EmbeddedRedis.start() : null;
     try (RedisConnection redis = RedisConnection.open(
         embedded == null ? settings : RedisSettings.local(embedded.url()), RedisConnection.Backoff.DEFAULT)) {
       StoreBenchmark bench = new StoreBenchmark(redis, new PrintStream(OutputStream.nullOutputStream()), size, 1);
-      cost1 = bench.cpuPerPush(1, adagrad, 400);
-      cost4 = bench.cpuPerPush(4, adagrad, 400);
+      for (PushFormat format : List.of(PushFormat.DENSE, PushFormat.sparse(d.pushDensity()))) {
+        StoreBenchmark.PushCost cost1 = bench.costPerPush(1, adagrad, format, 400, pushesPerFetch);
+        StoreBenchmark.PushCost cost4 = bench.costPerPush(4, adagrad, format, 400, pushesPerFetch);
+        ScalingModel model = ScalingModel.calibrated(step, cost1.clientSeconds(), d.batch(), d.nPush(),
+            cost1.redisSeconds(), cost4.redisSeconds(), 4, cost1.wireBytes());
+        String label = format.sparse() ? String.format("sparse pushes (%.1f %%)", 100 * format.density())
+            : "dense pushes";
+        models.put(label, model);
+        System.out.printf("== scaling model, %s, calibrated in this run: a worker trains %,.0f samples/s (a step of "
+            + "%d in %.3f ms on one core, its pushes on a second); Redis CPU per Adagrad push %.0f us on 1 shard, "
+            + "%.0f us on 4 (so %.0f us a shard + %.0f us for the bytes); the pushing thread's CPU %.0f us a push "
+            + "(on the worker's second core, beside its steps); %.3f MB through the masters' links per push (Redis's "
+            + "bytes in and out, a fetch every %d pushes included); push every %d steps%n", label,
+            model.workerSamplesPerSecond(), d.batch(), step * 1e3, cost1.redisSeconds() * 1e6,
+            cost4.redisSeconds() * 1e6, model.redisOverheadSeconds() * 1e6, model.redisBytesSeconds() * 1e6,
+            cost1.clientSeconds() * 1e6, cost1.wireBytes() / 1e6, pushesPerFetch, d.nPush());
+        System.out.println("the wall: workers beyond which more add no samples/s (masters' CPU or links bound)");
+        System.out.printf("%-8s", "");
+        for (int s : SHARDS) {
+          System.out.printf(" %12s", "S=" + s);
+        }
+        System.out.println();
+        for (Link link : Link.values()) {
+          System.out.printf("%-8s", link.label);
+          for (int s : SHARDS) {
+            System.out.printf(" %6.1f (%s)", model.wall(s, link),
+                model.masterBound(s, link) == ScalingModel.Bound.NETWORK ? "net" : "cpu");
+          }
+          System.out.println();
+        }
+      }
     } finally {
       if (embedded != null) {
         embedded.close();
       }
     }
-    // Adagrad's pushAndFetch reads a shard's parameters and accumulators and writes both back: 4 vectors of bytes.
-    double bytesPerPush = 4.0 * size * Float.BYTES;
-    ScalingModel model = ScalingModel.calibrated(step, cost1.clientSeconds(), d.batch(), d.nPush(),
-        cost1.redisSeconds(),
-        cost4.redisSeconds(), 4, bytesPerPush);
-    System.out.printf("== scaling model, calibrated in this run: a worker trains %,.0f samples/s (a step of %d in "
-        + "%.3f ms on one core, its pushes on a second); Redis CPU per Adagrad push %.0f us on 1 shard, %.0f us on 4 (so %.0f us a shard "
-        + "+ %.0f us for the bytes); the pushing thread's CPU %.0f us a push (on the worker's second core, beside "
-        + "its steps); %.2f MB through the masters' links per push (parameters and accumulators, read and "
-        + "written); push every %d steps%n", model.workerSamplesPerSecond(), d.batch(), step * 1e3,
-        cost1.redisSeconds() * 1e6, cost4.redisSeconds() * 1e6, model.redisOverheadSeconds() * 1e6,
-        model.redisBytesSeconds() * 1e6, cost1.clientSeconds() * 1e6, bytesPerPush / 1e6, d.nPush());
-    System.out.println("the wall: workers beyond which more add no samples/s (masters' CPU or links bound)");
-    System.out.printf("%-8s", "");
-    for (int s : SHARDS) {
-      System.out.printf(" %12s", "S=" + s);
-    }
-    System.out.println();
-    for (Link link : Link.values()) {
-      System.out.printf("%-8s", link.label);
-      for (int s : SHARDS) {
-        System.out.printf(" %6.1f (%s)", model.wall(s, link),
-            model.masterBound(s, link) == ScalingModel.Bound.NETWORK ? "net" : "cpu");
-      }
-      System.out.println();
-    }
     List<XYSeriesData> series = new ArrayList<>();
-    for (var e : results.entrySet()) {
-      Variant v = e.getKey();
-      if (e.getValue().values().stream().noneMatch(Result::reached)) {
-        continue;
-      }
-      System.out.printf("predicted seconds to %.0f %%, %s (samples from the simulation; W: workers bound, C: Redis "
-          + "CPU, N: network)%n", 100 * target, v.label);
-      System.out.printf("%4s %-8s", "M", "link");
-      for (int s : SHARDS) {
-        System.out.printf(" %12s", "S=" + s);
-      }
-      System.out.println();
-      for (Link link : Link.values()) {
-        for (var r : e.getValue().entrySet()) {
-          System.out.printf("%4d %-8s", r.getKey(), link.label);
-          for (int s : SHARDS) {
-            Prediction p = model.predict(r.getKey(), s, link, r.getValue().samplesToTarget(),
+    for (var m : models.entrySet()) {
+      ScalingModel model = m.getValue();
+      boolean dense = m.getKey().equals("dense pushes");
+      for (var e : results.entrySet()) {
+        Variant v = e.getKey();
+        // Sparse pushes are modelled for the Downpour defaults only: their costs are Adagrad's, and the samples
+        // to target are the dense simulation's (in emnist bench, sparse pushes reached 75 % as fast at M = 1-3).
+        if (e.getValue().values().stream().noneMatch(Result::reached) || (!dense && v != Variant.ADAGRAD_005_WARM)) {
+          continue;
+        }
+        System.out.printf("predicted seconds to %.0f %%, %s, %s (samples from the simulation; W: workers bound, C: "
+            + "Redis CPU, N: network)%n", 100 * target, v.label, m.getKey());
+        System.out.printf("%4s %-8s", "M", "link");
+        for (int s : SHARDS) {
+          System.out.printf(" %12s", "S=" + s);
+        }
+        System.out.println();
+        for (Link link : Link.values()) {
+          for (var r : e.getValue().entrySet()) {
+            System.out.printf("%4d %-8s", r.getKey(), link.label);
+            for (int s : SHARDS) {
+              Prediction p = model.predict(r.getKey(), s, link, r.getValue().samplesToTarget(),
+                  v.warmStartSamples());
+              System.out.printf(" %12s", Double.isNaN(p.secondsToTarget()) ? "-"
+                  : String.format("%.2f %s", p.secondsToTarget(), p.bound().code));
+            }
+            System.out.println();
+          }
+        }
+        for (int s : new int[] {1, 4}) {
+          List<Double> workerCounts = new ArrayList<>();
+          List<Double> seconds = new ArrayList<>();
+          for (var r : e.getValue().entrySet()) {
+            Prediction p = model.predict(r.getKey(), s, Link.GBE_10, r.getValue().samplesToTarget(),
                 v.warmStartSamples());
-            System.out.printf(" %12s", Double.isNaN(p.secondsToTarget()) ? "-"
-                : String.format("%.2f %s", p.secondsToTarget(), p.bound().code));
+            if (!Double.isNaN(p.secondsToTarget())) {
+              workerCounts.add((double) r.getKey());
+              seconds.add(p.secondsToTarget());
+            }
           }
-          System.out.println();
-        }
-      }
-      for (int s : new int[] {1, 4}) {
-        List<Double> m = new ArrayList<>();
-        List<Double> t = new ArrayList<>();
-        for (var r : e.getValue().entrySet()) {
-          Prediction p = model.predict(r.getKey(), s, Link.GBE_10, r.getValue().samplesToTarget(),
-              v.warmStartSamples());
-          if (!Double.isNaN(p.secondsToTarget())) {
-            m.add((double) r.getKey());
-            t.add(p.secondsToTarget());
+          if (!workerCounts.isEmpty()) {
+            series.add(new XYSeriesData(v.label + (dense ? "" : ", sparse") + ", S=" + s + ", 10 GbE", workerCounts,
+                seconds));
           }
-        }
-        if (!m.isEmpty()) {
-          series.add(new XYSeriesData(v.label + ", S=" + s + ", 10 GbE", m, t));
         }
       }
     }

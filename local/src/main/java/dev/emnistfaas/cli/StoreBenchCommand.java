@@ -7,6 +7,7 @@ import dev.emnistfaas.ps.RedisSettings;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import dev.emnistfaas.train.TrainingConfig;
 
 /** {@code emnist store-bench}: the parameter store against raw Redis SET/GET in one run. */
 @Command(name = "store-bench", mixinStandardHelpOptions = true,
@@ -26,6 +27,9 @@ final class StoreBenchCommand implements Callable<Integer> {
       + "(default ${DEFAULT-VALUE}; 0 skips it)")
   int statePushes = 10_000;
 
+  @Option(names = "--density", description = "share of the entries a sparse push sends (default ${DEFAULT-VALUE})")
+  double density = TrainingConfig.DEFAULT_PUSH_DENSITY;
+
   @Override
   public Integer call() {
     RedisSettings settings = RedisSettings.fromEnvironment();
@@ -34,6 +38,7 @@ final class StoreBenchCommand implements Callable<Integer> {
         embedded == null ? settings : RedisSettings.local(embedded.url()), RedisConnection.Backoff.DEFAULT)) {
       StoreBenchmark bench = new StoreBenchmark(redis, System.out, size, shards);
       bench.run(iterations);
+      bench.pushFormats(iterations, density);
       if (statePushes > 0) {
         bench.stateAfter(statePushes, 8);
       }

@@ -58,8 +58,8 @@ final class TrainSingleCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     TrainingConfig config = new TrainingConfig(data, split, evalFraction, D.splitSeed(), hidden, batch, dropout,
-        optimizer, learningRate, momentum, seed, maxEpochs, target, evalEvery, threads, 1, 1, 1, 1, 0,
-        D.sliceSeconds(), D.evalEverySeconds(), false, false);
+        optimizer, learningRate, momentum, seed, maxEpochs, target, evalEvery, threads, 1, 1, 1, 1, D.pushEncoding(),
+        D.pushDensity(), 0, D.sliceSeconds(), D.evalEverySeconds(), false, false);
     if (!config.problems().isEmpty()) {
       config.problems().forEach(p -> System.err.println("error: " + p));
       return ExitCode.USAGE.code();
