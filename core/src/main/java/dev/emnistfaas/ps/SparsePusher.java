@@ -52,7 +52,7 @@ final class SparsePusher {
     this.rule = store.rule();
     this.residual = new SparseResidual(store.size(), density);
     int shardSize = store.size() / store.shards() + 1;
-    // Room for twice the share the threshold aims at: a sampled quantile can be off, and the rest waits.
+    // Room for twice the share the threshold aims at (it is exact to a histogram bucket); the rest waits.
     int capacity = (int) Math.min(shardSize, Math.ceil(2 * density * shardSize) + 16);
     this.chosen = new int[capacity];
     this.units = new long[capacity];
@@ -60,8 +60,7 @@ final class SparsePusher {
   }
 
   ParameterStore.PushStats push(float[] gradient, float[] out, byte[] pusher, byte[] pushId) {
-    residual.add(gradient);
-    float threshold = residual.threshold();
+    float threshold = residual.add(gradient);
     int entries = 0;
     for (int s = 0; s < store.shards(); s++) {
       int from = store.shardStart(s);

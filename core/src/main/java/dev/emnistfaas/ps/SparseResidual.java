@@ -5,12 +5,15 @@ import java.util.Arrays;
 /**
  * One pusher's gradient not yet sent (Strom 2015's residual, the error feedback that makes sparse pushes converge)
  * and the choice of what a push sends: the entries whose accrued magnitude reaches a threshold set so that about
- * {@code density} of them do. The threshold is the matching quantile of a sample of the residual (a full sort of
- * 83,000 floats costs about 5 ms a push, a 4,096-float sample about 0.1 ms); the sample's start moves every push so
- * that no entry is never looked at.
+ * {@code density} of them do. The threshold comes from a histogram of the magnitudes built in the same pass that
+ * adds the gradient, one bucket per float exponent and top six mantissa bits: the entries sent are the largest,
+ * as many as fit in {@code density} in whole buckets. Measured on 83,247 entries: the pass 58 us where adding
+ * alone took 13, against 184 us for sorting a 4,096-entry sample to find the quantile, which also sent 0.85-1.15
+ * times the share.
  */
 final class SparseResidual {
-  private static final int SAMPLE = 4096;
+  /** The bits of a float's magnitude below these are ignored: 8 exponent bits and 6 of the mantissa remain. */
+  private static final int BUCKET_SHIFT = 17;
 
   private final float[] residual;
   /**
@@ -20,39 +23,36 @@ final class SparseResidual {
    * smaller.)
    */
   private final float[] squares;
-  private final double density;
-  private final float[] sample;
-  private long pushes;
+  private final int wanted;
+  private final int[] histogram = new int[1 << (31 - BUCKET_SHIFT)];
 
   SparseResidual(int size, double density) {
     this.residual = new float[size];
     this.squares = new float[size];
-    this.density = density;
-    this.sample = new float[Math.min(SAMPLE, size)];
+    this.wanted = (int) Math.ceil(density * size);
   }
 
-  /** Adds a push's gradient to what is held back. */
-  void add(float[] gradient) {
+  /**
+   * Adds a push's gradient to what is held back and returns the magnitude from which an entry is sent in this
+   * push (never 0: zeros are never sent).
+   */
+  float add(float[] gradient) {
+    Arrays.fill(histogram, 0);
     for (int i = 0; i < residual.length; i++) {
       float g = gradient[i];
-      residual[i] += g;
+      float r = residual[i] + g;
+      residual[i] = r;
       squares[i] += g * g;
+      histogram[(Float.floatToRawIntBits(r) & 0x7fffffff) >>> BUCKET_SHIFT]++;
     }
-  }
-
-  /** The magnitude from which an entry is sent in this push (never 0: zeros are never sent). */
-  float threshold() {
-    int at = (int) Math.floor((1 - density) * sample.length);
-    if (at == 0) {
-      return Float.MIN_NORMAL; // every entry: the smallest in a sample need not be the smallest of all
+    // Whole buckets from the top while they fit in the share (the first non-empty one always): error feedback piles
+    // entries up just under the last threshold, so a bucket there can hold many.
+    int bucket = histogram.length;
+    int above = 0;
+    while (bucket > 1 && (above == 0 || above + histogram[bucket - 1] <= wanted)) {
+      above += histogram[--bucket];
     }
-    int stride = residual.length / sample.length;
-    int start = (int) (pushes++ % stride);
-    for (int k = 0; k < sample.length; k++) {
-      sample[k] = Math.abs(residual[start + k * stride]);
-    }
-    Arrays.sort(sample);
-    return Math.max(sample[at], Float.MIN_NORMAL);
+    return Math.max(Float.intBitsToFloat(bucket << BUCKET_SHIFT), Float.MIN_NORMAL);
   }
 
   /**

@@ -86,4 +86,57 @@ class ClusterParameterStoreTest {
       assertThrows(StoreException.NoSuchJob.class, () -> ParameterStore.open(redis, "emnist", "cluster-job"));
     }
   }
+
+  /**
+   * Sparse pushes on a cluster: each shard's BITFIELD transaction runs on its own master. Two pushers, 30 pushes
+   * each of multiples of 2^-10, then each drains its residual: the sum is exact.
+   */
+  @Test
+  void sparsePushesOnAClusterAddUpExactly() throws Exception {
+    int size = 83_247;
+    float unit = 0x1p-10f;
+    try (EmbeddedCluster cluster = new EmbeddedCluster(dir);
+        RedisConnection redis = RedisConnection.open(RedisSettings.cluster(cluster.seeds()),
+            RedisConnection.Backoff.DEFAULT)) {
+      float[] initial = new float[size];
+      ParameterStore store = ParameterStore.create(redis, "emnist", "sparse-job", initial, 3,
+          new UpdateRule(UpdateRule.Kind.SGD, 1f), PushFormat.sparse(0.01), Duration.ofHours(1));
+      assertEquals(3, cluster.keysPerNode().stream().filter(n -> n > 0).count(), cluster.keysPerNode().toString());
+      ExecutorService pool = Executors.newFixedThreadPool(2);
+      List<Future<?>> done = new ArrayList<>();
+      for (int t = 0; t < 2; t++) {
+        final int thread = t;
+        done.add(pool.submit(() -> {
+          ParameterStore.Pusher mine = ParameterStore.open(redis, "emnist", "sparse-job").pusher("worker-" + thread);
+          float[] g = new float[size];
+          for (int k = 0; k < 30; k++) {
+            for (int i = 0; i < size; i++) {
+              g[i] = (((thread + k + i) % 7) - 3) * unit;
+            }
+            mine.push(g);
+          }
+          java.util.Arrays.fill(g, 0f);
+          for (int drain = 0; mine.push(g).entries() > 0; drain++) {
+            assertTrue(drain < 10_000, "the residual did not drain");
+          }
+          return null;
+        }));
+      }
+      for (Future<?> f : done) {
+        f.get();
+      }
+      pool.shutdown();
+      float[] expected = new float[size];
+      for (int t = 0; t < 2; t++) {
+        for (int k = 0; k < 30; k++) {
+          for (int i = 0; i < size; i++) {
+            expected[i] -= (((t + k + i) % 7) - 3) * unit;
+          }
+        }
+      }
+      float[] actual = new float[size];
+      store.fetch(actual);
+      assertArrayEquals(expected, actual, 0f);
+    }
+  }
 }
