@@ -137,7 +137,7 @@ final class SparsePusher {
       throw e;
     }
     throw new IllegalStateException("shard " + s + " of job " + store.job() + ": " + MAX_ATTEMPTS
-        + " attempts in a row saw another commit of this pusher's record");
+        + " retries after a lost connection in a row saw another push commit between their check and their own");
   }
 
   private void sgdSteps(int count) {

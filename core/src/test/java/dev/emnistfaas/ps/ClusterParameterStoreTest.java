@@ -7,12 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -38,38 +32,19 @@ class ClusterParameterStoreTest {
       long busyNodes = cluster.keysPerNode().stream().filter(n -> n > 0).count();
       assertEquals(3, busyNodes, "six shards should spread over all three masters: " + cluster.keysPerNode());
 
-      ExecutorService pool = Executors.newFixedThreadPool(pushers);
-      CountDownLatch go = new CountDownLatch(1);
-      List<Future<?>> done = new ArrayList<>();
-      for (int t = 0; t < pushers; t++) {
-        final int thread = t;
-        done.add(pool.submit(() -> {
-          ParameterStore.Pusher mine = ParameterStore.open(redis, "emnist", "cluster-job").pusher("worker-" + thread);
-          float[] g = new float[size];
-          go.await();
-          for (int k = 0; k < pushesEach; k++) {
-            for (int i = 0; i < size; i++) {
-              g[i] = ((thread * 7 + k * 3 + i) % 5) - 2;
-            }
-            mine.push(g);
-          }
-          return null;
-        }));
-      }
-      go.countDown();
-      for (Future<?> f : done) {
-        f.get();
-      }
-      pool.shutdown();
-
-      float[] expected = initial.clone();
-      for (int t = 0; t < pushers; t++) {
+      ConcurrentPushers.Gradient gradient = (t, k, i) -> ((t * 7 + k * 3 + i) % 5) - 2;
+      ConcurrentPushers.run(pushers, thread -> {
+        ParameterStore.Pusher mine = ParameterStore.open(redis, "emnist", "cluster-job").pusher("worker-" + thread);
+        float[] g = new float[size];
         for (int k = 0; k < pushesEach; k++) {
           for (int i = 0; i < size; i++) {
-            expected[i] -= ((t * 7 + k * 3 + i) % 5) - 2;
+            g[i] = gradient.at(thread, k, i);
           }
+          mine.push(g);
         }
-      }
+        return null;
+      });
+      float[] expected = ConcurrentPushers.afterEveryPush(initial, pushers, pushesEach, gradient);
       float[] actual = new float[size];
       store.fetch(actual);
       assertArrayEquals(expected, actual, 0f);
@@ -102,38 +77,23 @@ class ClusterParameterStoreTest {
       ParameterStore store = ParameterStore.create(redis, "emnist", "sparse-job", initial, 3,
           new UpdateRule(UpdateRule.Kind.SGD, 1f), PushFormat.sparse(0.01), Duration.ofHours(1));
       assertEquals(3, cluster.keysPerNode().stream().filter(n -> n > 0).count(), cluster.keysPerNode().toString());
-      ExecutorService pool = Executors.newFixedThreadPool(2);
-      List<Future<?>> done = new ArrayList<>();
-      for (int t = 0; t < 2; t++) {
-        final int thread = t;
-        done.add(pool.submit(() -> {
-          ParameterStore.Pusher mine = ParameterStore.open(redis, "emnist", "sparse-job").pusher("worker-" + thread);
-          float[] g = new float[size];
-          for (int k = 0; k < 30; k++) {
-            for (int i = 0; i < size; i++) {
-              g[i] = (((thread + k + i) % 7) - 3) * unit;
-            }
-            mine.push(g);
-          }
-          java.util.Arrays.fill(g, 0f);
-          for (int drain = 0; mine.push(g).entries() > 0; drain++) {
-            assertTrue(drain < 10_000, "the residual did not drain");
-          }
-          return null;
-        }));
-      }
-      for (Future<?> f : done) {
-        f.get();
-      }
-      pool.shutdown();
-      float[] expected = new float[size];
-      for (int t = 0; t < 2; t++) {
+      ConcurrentPushers.Gradient gradient = (t, k, i) -> (((t + k + i) % 7) - 3) * unit;
+      ConcurrentPushers.run(2, thread -> {
+        ParameterStore.Pusher mine = ParameterStore.open(redis, "emnist", "sparse-job").pusher("worker-" + thread);
+        float[] g = new float[size];
         for (int k = 0; k < 30; k++) {
           for (int i = 0; i < size; i++) {
-            expected[i] -= (((t + k + i) % 7) - 3) * unit;
+            g[i] = gradient.at(thread, k, i);
           }
+          mine.push(g);
         }
-      }
+        java.util.Arrays.fill(g, 0f);
+        for (int drain = 0; mine.push(g).entries() > 0; drain++) {
+          assertTrue(drain < 10_000, "the residual did not drain");
+        }
+        return null;
+      });
+      float[] expected = ConcurrentPushers.afterEveryPush(new float[size], 2, 30, gradient);
       float[] actual = new float[size];
       store.fetch(actual);
       assertArrayEquals(expected, actual, 0f);

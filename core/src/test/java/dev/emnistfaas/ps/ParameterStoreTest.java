@@ -10,10 +10,6 @@ import dev.emnistfaas.optim.Adagrad;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -92,42 +88,22 @@ class ParameterStoreTest {
     ParameterStore store = sgdStore(4);
     int pushers = 4;
     int pushesEach = 200;
-    ExecutorService pool = Executors.newFixedThreadPool(pushers);
-    CountDownLatch go = new CountDownLatch(1);
-    List<Future<Integer>> conflicts = new ArrayList<>();
-    for (int t = 0; t < pushers; t++) {
-      final int thread = t;
-      conflicts.add(pool.submit(() -> {
-        ParameterStore.Pusher mine = ParameterStore.open(redis, "emnist", store.job()).pusher("worker-" + thread);
-        float[] g = new float[SIZE];
-        float[] fetched = new float[SIZE];
-        int lost = 0;
-        go.await();
-        for (int k = 0; k < pushesEach; k++) {
-          for (int i = 0; i < SIZE; i += 1) {
-            g[i] = gradient(thread, k, i);
-          }
-          // Half the pushes also return the parameters: both paths must commit the same exact update.
-          lost += (k % 2 == 0 ? mine.push(g) : mine.pushAndFetch(g, fetched)).conflicts();
-        }
-        return lost;
-      }));
-    }
-    go.countDown();
-    int totalConflicts = 0;
-    for (Future<Integer> f : conflicts) {
-      totalConflicts += f.get();
-    }
-    pool.shutdown();
-
-    float[] expected = initial();
-    for (int t = 0; t < pushers; t++) {
+    List<Integer> conflicts = ConcurrentPushers.run(pushers, thread -> {
+      ParameterStore.Pusher mine = ParameterStore.open(redis, "emnist", store.job()).pusher("worker-" + thread);
+      float[] g = new float[SIZE];
+      float[] fetched = new float[SIZE];
+      int lost = 0;
       for (int k = 0; k < pushesEach; k++) {
-        for (int i = 0; i < SIZE; i++) {
-          expected[i] -= gradient(t, k, i);
+        for (int i = 0; i < SIZE; i += 1) {
+          g[i] = gradient(thread, k, i);
         }
+        // Half the pushes also return the parameters: both paths must commit the same exact update.
+        lost += (k % 2 == 0 ? mine.push(g) : mine.pushAndFetch(g, fetched)).conflicts();
       }
-    }
+      return lost;
+    });
+    int totalConflicts = conflicts.stream().mapToInt(Integer::intValue).sum();
+    float[] expected = ConcurrentPushers.afterEveryPush(initial(), pushers, pushesEach, ParameterStoreTest::gradient);
     float[] actual = new float[SIZE];
     store.fetch(actual);
     assertArrayEquals(expected, actual, 0f);

@@ -9,10 +9,6 @@ import dev.emnistfaas.optim.Adagrad;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterAll;
@@ -102,43 +98,25 @@ class SparseParameterStoreTest {
     ParameterStore store = create(redis, SGD_1, 3, 0.01);
     int pushers = 4;
     int pushesEach = 50;
-    ExecutorService pool = Executors.newFixedThreadPool(pushers);
-    CountDownLatch go = new CountDownLatch(1);
-    List<Future<Integer>> pushesMade = new ArrayList<>();
-    for (int t = 0; t < pushers; t++) {
-      final int thread = t;
-      pushesMade.add(pool.submit(() -> {
-        ParameterStore.Pusher mine = ParameterStore.open(redis, "emnist", store.job()).pusher("worker-" + thread);
-        float[] g = new float[SIZE];
-        float[] fetched = new float[SIZE];
-        go.await();
-        for (int k = 0; k < pushesEach; k++) {
-          for (int i = 0; i < SIZE; i++) {
-            g[i] = gradient(thread, k, i);
-          }
-          if (k % 2 == 0) {
-            mine.push(g);
-          } else {
-            mine.pushAndFetch(g, fetched);
-          }
-        }
-        return pushesEach + drain(mine);
-      }));
-    }
-    go.countDown();
-    long total = 0;
-    for (Future<Integer> f : pushesMade) {
-      total += f.get();
-    }
-    pool.shutdown();
-    float[] expected = initial();
-    for (int t = 0; t < pushers; t++) {
+    List<Integer> pushesMade = ConcurrentPushers.run(pushers, thread -> {
+      ParameterStore.Pusher mine = ParameterStore.open(redis, "emnist", store.job()).pusher("worker-" + thread);
+      float[] g = new float[SIZE];
+      float[] fetched = new float[SIZE];
       for (int k = 0; k < pushesEach; k++) {
         for (int i = 0; i < SIZE; i++) {
-          expected[i] -= gradient(t, k, i);
+          g[i] = gradient(thread, k, i);
+        }
+        if (k % 2 == 0) {
+          mine.push(g);
+        } else {
+          mine.pushAndFetch(g, fetched);
         }
       }
-    }
+      return pushesEach + drain(mine);
+    });
+    long total = pushesMade.stream().mapToLong(Integer::longValue).sum();
+    float[] expected = ConcurrentPushers.afterEveryPush(initial(), pushers, pushesEach,
+        SparseParameterStoreTest::gradient);
     float[] actual = new float[SIZE];
     store.fetch(actual);
     assertArrayEquals(expected, actual, 0f);
