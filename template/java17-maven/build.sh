@@ -46,7 +46,9 @@ case "${1:-}" in
     # The image's native libraries, unpacked once here instead of by every pod at start (410 MB into
     # ~/.javacpp): JavaCPP unpacks them into target/native as ND4J loads; the jars that only carried them
     # are dropped, and native/library-path lists the folders function-process puts on java.library.path.
+    # emnist-predict carries no ND4J: its native/ holds only an empty library-path.
     lib=function/target/lib
+    mkdir -p function/target/native
     java -Dorg.bytedeco.javacpp.cachedir=function/target/native --add-modules jdk.incubator.vector \
       -cp "$lib/*" dev.emnistfaas.faas.ImagePreparation
     (cd function/target/native && find . -name '*.so*' -exec dirname {} \; | sed 's|^\./||' | sort -u > library-path \

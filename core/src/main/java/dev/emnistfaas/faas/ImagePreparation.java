@@ -20,10 +20,15 @@ public final class ImagePreparation {
   private ImagePreparation() {}
 
   public static void main(String[] args) throws ClassNotFoundException, IOException {
-    long t0 = System.nanoTime();
-    Blas.useThreads(1);
-    System.out.printf("image preparation: ND4J loaded in %.1f s (native cache: %s)%n", (System.nanoTime() - t0) / 1e9,
-        System.getProperty("org.bytedeco.javacpp.cachedir", "~/.javacpp/cache"));
+    ClassLoader loader = ImagePreparation.class.getClassLoader();
+    if (onClasspath(ND4J, loader)) {
+      long t0 = System.nanoTime();
+      Blas.useThreads(1);
+      System.out.printf("image preparation: ND4J loaded in %.1f s (native cache: %s)%n",
+          (System.nanoTime() - t0) / 1e9, System.getProperty("org.bytedeco.javacpp.cachedir", "~/.javacpp/cache"));
+    } else {
+      System.out.println("image preparation: no ND4J on the classpath (emnist-predict): no native libraries");
+    }
     FunctionSettings settings = FunctionSettings.fromEnvironment();
     Path data = Path.of(settings.defaults().dataDir());
     if (holdsImages(data)) {
@@ -31,9 +36,20 @@ public final class ImagePreparation {
       System.out.printf("image preparation: warm-up on %s: data %.1f s, training step %.1f s%n", data,
           s.loadSeconds(), s.jitSeconds());
     }
-    ClassLoader loader = ImagePreparation.class.getClassLoader();
     for (String name : new String[] {"com.openfaas.function.Handler", "com.openfaas.entrypoint.App"}) {
       Class.forName(name, false, loader);
+    }
+  }
+
+  /** ND4J's entry class: emnist-predict's image leaves ND4J out (predict-fn/pom.xml). */
+  private static final String ND4J = "org.nd4j.linalg.factory.Nd4j";
+
+  private static boolean onClasspath(String name, ClassLoader loader) {
+    try {
+      Class.forName(name, false, loader);
+      return true;
+    } catch (ClassNotFoundException e) {
+      return false;
     }
   }
 
