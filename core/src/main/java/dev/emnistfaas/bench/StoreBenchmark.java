@@ -223,7 +223,7 @@ public final class StoreBenchmark {
       double denseBytes = 0;
       for (PushFormat format : List.of(PushFormat.DENSE, PushFormat.sparse(density))) {
         PushCost cost = costPerPush(shards, new UpdateRule(kind, 0.05f), format, pushes, 0);
-        denseBytes = format.sparse() ? denseBytes : cost.wireBytes();
+        denseBytes = format.isSparse() ? denseBytes : cost.wireBytes();
         out.printf("%-9s %-9s %,15.0f  %7.3f  %17.0f  %18.0f%n", kind.name().toLowerCase(Locale.ROOT),
             format.encoding().name().toLowerCase(Locale.ROOT), cost.wireBytes(), cost.wireBytes() / denseBytes,
             cost.redisSeconds() * 1e6, cost.clientSeconds() * 1e6);

@@ -229,10 +229,10 @@ public final class ParameterStore {
       final int shard = s;
       redis.callOn(paramsKeys[s], j -> {
         Transaction t = j.multi();
-        t.set(paramsKeys[shard], format.sparse() ? FixedPoint.encodeParameters(initial, from, n)
+        t.set(paramsKeys[shard], format.isSparse() ? FixedPoint.encodeParameters(initial, from, n)
             : LittleEndianFloats.encode(initial, from, n), expire);
         if (rule.needsAccumulators()) {
-          t.set(accumKeys[shard], new byte[n * (format.sparse() ? Long.BYTES : Float.BYTES)], expire);
+          t.set(accumKeys[shard], new byte[n * (format.isSparse() ? Long.BYTES : Float.BYTES)], expire);
         }
         t.set(updatesKeys[shard], bytes("0"), expire);
         // Created here so that it carries the job's time to live; pushes add one field per pusher name.
@@ -262,7 +262,7 @@ public final class ParameterStore {
         throw new StoreException.NoSuchJob(job);
       }
       int from = shardStart(s);
-      if (format.sparse()) {
+      if (format.isSparse()) {
         FixedPoint.decodeParameters(v, out, from, shardStart(s + 1) - from);
       } else {
         LittleEndianFloats.decode(v, out, from, shardStart(s + 1) - from);
@@ -291,7 +291,7 @@ public final class ParameterStore {
         throw new IllegalArgumentException("a pusher needs a name");
       }
       this.name = bytes(name);
-      this.sparse = format.sparse() ? new SparsePusher(ParameterStore.this, format.density()) : null;
+      this.sparse = format.isSparse() ? new SparsePusher(ParameterStore.this, format.density()) : null;
     }
 
     public ParameterStore store() {

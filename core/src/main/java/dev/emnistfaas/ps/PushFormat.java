@@ -55,7 +55,7 @@ public record PushFormat(Encoding encoding, double density) {
     return new PushFormat(Encoding.SPARSE, density);
   }
 
-  public boolean sparse() {
+  public boolean isSparse() {
     return encoding == Encoding.SPARSE;
   }
 }

@@ -151,7 +151,7 @@ abstract class ParameterChannel implements AutoCloseable {
     Background(ParameterStore.Pusher pusher, AfterPush afterPush) {
       super(pusher, afterPush);
       this.outgoing = new float[store.size()];
-      this.everyPushFetches = !store.format().sparse();
+      this.everyPushFetches = !store.format().isSparse();
       this.fetched = new float[store.size()];
       this.spare = new float[store.size()];
       Thread thread = new Thread(this::run, "downpour-communication");

@@ -170,7 +170,7 @@ final class ScaleCommand implements Callable<Integer> {
         StoreBenchmark.PushCost cost4 = bench.costPerPush(4, adagrad, format, 400, pushesPerFetch);
         ScalingModel model = ScalingModel.calibrated(step, cost1.clientSeconds(), d.batch(), d.nPush(),
             cost1.redisSeconds(), cost4.redisSeconds(), 4, cost1.wireBytes());
-        String label = format.sparse() ? String.format("sparse pushes (%.1f %%)", 100 * format.density())
+        String label = format.isSparse() ? String.format("sparse pushes (%.1f %%)", 100 * format.density())
             : "dense pushes";
         models.put(label, model);
         System.out.printf("== scaling model, %s, calibrated in this run: a worker trains %,.0f samples/s (a step of "
