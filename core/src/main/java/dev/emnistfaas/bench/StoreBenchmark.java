@@ -233,13 +233,7 @@ public final class StoreBenchmark {
 
   /** Bytes the server has received and sent on all its connections so far (INFO stats). */
   public static long wireBytes(RedisConnection redis) {
-    long total = 0;
-    for (String line : redis.call(j -> j.info("stats")).split("\r?\n")) {
-      if (line.startsWith("total_net_input_bytes:") || line.startsWith("total_net_output_bytes:")) {
-        total += Long.parseLong(line.substring(line.indexOf(':') + 1).trim());
-      }
-    }
-    return total;
+    return (long) infoSum(redis, "stats", "total_net_input_bytes", "total_net_output_bytes");
   }
 
   private int jobKeys(String job) {
@@ -262,10 +256,14 @@ public final class StoreBenchmark {
 
   /** The Redis server's CPU seconds so far (user + system, main thread and I/O). */
   private double serverCpuSeconds() {
-    String info = redis.call(j -> j.info("cpu"));
+    return infoSum(redis, "cpu", "used_cpu_user", "used_cpu_sys");
+  }
+
+  /** The sum of the numeric fields {@code a} and {@code b} of INFO section {@code section}. */
+  private static double infoSum(RedisConnection redis, String section, String a, String b) {
     double total = 0;
-    for (String line : info.split("\r?\n")) {
-      if (line.startsWith("used_cpu_user:") || line.startsWith("used_cpu_sys:")) {
+    for (String line : redis.call(j -> j.info(section)).split("\r?\n")) {
+      if (line.startsWith(a + ":") || line.startsWith(b + ":")) {
         total += Double.parseDouble(line.substring(line.indexOf(':') + 1).trim());
       }
     }

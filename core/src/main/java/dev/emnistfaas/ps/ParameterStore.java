@@ -257,16 +257,20 @@ public final class ParameterStore {
     checkLength(out.length, "fetch into");
     List<byte[]> values = perShard(paramsKeys);
     for (int s = 0; s < shards; s++) {
-      byte[] v = values.get(s);
-      if (v == null) {
-        throw new StoreException.NoSuchJob(job);
-      }
-      int from = shardStart(s);
-      if (format.isSparse()) {
-        FixedPoint.decodeParameters(v, out, from, shardStart(s + 1) - from);
-      } else {
-        LittleEndianFloats.decode(v, out, from, shardStart(s + 1) - from);
-      }
+      decodeShard(s, values.get(s), out);
+    }
+  }
+
+  /** Decodes shard {@code s}'s stored parameters into its slice of {@code out}; null: the job is gone. */
+  void decodeShard(int s, byte[] stored, float[] out) {
+    if (stored == null) {
+      throw new StoreException.NoSuchJob(job);
+    }
+    int from = shardStart(s);
+    if (format.isSparse()) {
+      FixedPoint.decodeParameters(stored, out, from, shardStart(s + 1) - from);
+    } else {
+      LittleEndianFloats.decode(stored, out, from, shardStart(s + 1) - from);
     }
   }
 

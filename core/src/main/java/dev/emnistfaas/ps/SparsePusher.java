@@ -100,7 +100,7 @@ final class SparsePusher {
           if (Arrays.equals(latest, pushId)) {
             j.unwatch();
             if (out != null) {
-              fetchShard(j, s, out);
+              store.decodeShard(s, j.get(store.paramsKey(s)), out);
             }
             return null; // the lost attempt committed; applied[] holds what it sent
           }
@@ -195,8 +195,7 @@ final class SparsePusher {
       throw new StoreException.NoSuchJob(store.job());
     }
     if (out != null) {
-      int from = store.shardStart(s);
-      FixedPoint.decodeParameters(values, out, from, store.shardStart(s + 1) - from);
+      store.decodeShard(s, values, out);
     }
     return (List<Object>) results.get(1);
   }
@@ -238,15 +237,6 @@ final class SparsePusher {
     }
     connection.sendCommand(Protocol.Command.BITFIELD, args);
     return connection.getObjectMultiBulkReply();
-  }
-
-  private void fetchShard(Jedis j, int s, float[] out) {
-    byte[] values = j.get(store.paramsKey(s));
-    if (values == null) {
-      throw new StoreException.NoSuchJob(store.job());
-    }
-    int from = store.shardStart(s);
-    FixedPoint.decodeParameters(values, out, from, store.shardStart(s + 1) - from);
   }
 
   private static byte[] ascii(String s) {
