@@ -32,6 +32,7 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
@@ -43,7 +44,8 @@ import java.util.function.IntFunction;
  * request at a time, random or round-robin routing, Q queue workers each delivering one async call at a
  * time, 429 from busy pods under max_inflight=1, redelivery after ack_wait, pods that take a while to start,
  * and callbacks carrying {@code X-Function-Status}, posted by the queue worker itself before it takes its next
- * call (as the CE queue-worker does: a slow callback receiver slows the whole queue).
+ * call, once, whatever the receiver answers, and waited for without a time limit (as the CE queue-worker does:
+ * a slow callback receiver slows the whole queue). LocalGatewayContractTest asserts each of these.
  */
 public final class LocalGateway implements AutoCloseable {
   private final GatewaySettings settings;
@@ -60,7 +62,17 @@ public final class LocalGateway implements AutoCloseable {
   private final AtomicLong rejected = new AtomicLong();
   private volatile boolean closed;
 
-  private record AsyncCall(String function, String body, Map<String, String> headers, String query, String callId) {}
+  /**
+   * One queued message. NATS Streaming delivers it again after each ack_wait until one of its deliveries is
+   * acknowledged (the queue-worker acknowledges when the call and its callback are over); a delivery already
+   * handed to a queue worker still runs after that. One timer per message: copies do not start timers of their own.
+   */
+  private record AsyncCall(String function, String body, Map<String, String> headers, String query, String callId,
+      AtomicBoolean acknowledged, boolean redelivery) {
+    AsyncCall redelivered() {
+      return new AsyncCall(function, body, headers, query, callId, acknowledged, true);
+    }
+  }
 
   public LocalGateway(GatewaySettings settings) {
     this.settings = settings;
@@ -172,11 +184,15 @@ public final class LocalGateway implements AutoCloseable {
     }
     IRequest r = request(ex);
     String callId = UUID.randomUUID().toString();
-    queue.add(new AsyncCall(name, r.getBody(), r.getHeaders(), ex.getRequestURI().getRawQuery(), callId));
+    queue.add(new AsyncCall(name, r.getBody(), r.getHeaders(), ex.getRequestURI().getRawQuery(), callId,
+        new AtomicBoolean(), false));
     reply(ex, 202, "", Map.of("X-Call-Id", callId));
   }
 
-  /** One queue worker: takes a call, delivers it, waits for it; redelivers a copy after each ack_wait. */
+  /**
+   * One queue worker: takes a call, delivers it and waits for it (redelivering a copy after each ack_wait while
+   * nothing acknowledged it), posts the callback, then acknowledges.
+   */
   private void deliverLoop() {
     while (!closed) {
       AsyncCall call;
@@ -186,6 +202,7 @@ public final class LocalGateway implements AutoCloseable {
         return;
       }
       delivered.incrementAndGet();
+      long started = System.nanoTime();
       Map<String, String> headers = new HashMap<>(call.headers());
       headers.put("X-Call-Id", call.callId());
       IRequest request = new Request(call.body(), headers, call.query(), "/function/" + call.function() + "/");
@@ -202,7 +219,8 @@ public final class LocalGateway implements AutoCloseable {
         if (response.getStatusCode() == 429) {
           rejected.incrementAndGet();
         }
-        callback(call, response);
+        callback(call, response, (System.nanoTime() - started) / 1e9);
+        call.acknowledged().set(true);
       }
     }
   }
@@ -210,13 +228,15 @@ public final class LocalGateway implements AutoCloseable {
   private IResponse awaitWithRedelivery(AsyncCall call, CompletableFuture<IResponse> result) {
     while (true) {
       try {
-        if (settings.ackWait().isZero()) {
+        if (settings.ackWait().isZero() || call.redelivery()) {
           return result.get();
         }
         return result.get(settings.ackWait().toMillis(), TimeUnit.MILLISECONDS);
       } catch (TimeoutException e) {
-        redelivered.incrementAndGet();
-        queue.add(call);
+        if (!call.acknowledged().get()) {
+          redelivered.incrementAndGet();
+          queue.add(call.redelivered());
+        }
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         return null;
@@ -229,14 +249,17 @@ public final class LocalGateway implements AutoCloseable {
     }
   }
 
-  /** Posts the call's callback and waits for its answer, as the CE queue-worker does; failures are logged. */
-  private void callback(AsyncCall call, IResponse response) {
+  /**
+   * Posts the call's callback and waits for its answer as long as it takes, as the CE queue-worker does; never
+   * again, whatever the answer; failures are logged.
+   */
+  private void callback(AsyncCall call, IResponse response, double seconds) {
     String url = HttpHeaders.value(call.headers(), "X-Callback-Url");
     if (url == null || closed) {
       return;
     }
     HttpRequest post = HttpRequest.newBuilder(URI.create(url))
-        .timeout(Duration.ofSeconds(10))
+        .header("X-Duration-Seconds", String.format(java.util.Locale.ROOT, "%f", seconds))
         .header("X-Function-Status", "" + response.getStatusCode())
         .header("X-Call-Id", call.callId())
         .header("X-Function-Name", call.function())

@@ -160,6 +160,37 @@ class FaultToleranceTest {
     }
   }
 
+  /**
+   * As the end-to-end suite's "nobody polls" and "long slices" cases found on the real components (a job idle
+   * until its status was polled; workers running out 30 s slices after the target): with nobody calling
+   * emnist-setup, the job ends by itself at the target, each worker within its slice rather than at its end, every
+   * push applied once, and no emnist-train call comes afterwards.
+   */
+  @Test
+  void aJobNobodyPollsEndsByItselfAtTheTargetEvenWithLongSlices() throws InterruptedException {
+    double sliceSeconds = 30;
+    try (LocalRuntime rt = new LocalRuntime(GatewaySettings.wellConfigured(2), Optional.empty(), defaults())) {
+      String job = new GatewayJobClient(rt.gatewayUrl()).start("{\"workers\": 2, \"sliceSeconds\": " + sliceSeconds + "}");
+      long deadline = System.nanoTime() + TIMEOUT.toNanos();
+      JsonNode s = rt.functions().jobs().status(job); // read in-process: no call to emnist-setup
+      while (!s.path("done").asBoolean()) {
+        assertTrue(System.nanoTime() < deadline, "not done without polling: " + s.toPrettyString());
+        Thread.sleep(200);
+        s = rt.functions().jobs().status(job);
+      }
+      assertTrue(s.path("reached").asBoolean(), s.toPrettyString());
+      assertEachSliceAppliedOnce(rt, job, s);
+      for (JsonNode w : s.path("workers")) {
+        assertEquals(1, w.path("slices").asInt(), "a worker's slice ended without the target: " + w);
+        assertTrue(w.path("finishedSeconds").asDouble() - s.path("secondsToTarget").asDouble() < sliceSeconds,
+            "worker ran its slice out after the target: " + s.toPrettyString());
+      }
+      long settled = rt.gateway().delivered();
+      Thread.sleep(2000);
+      assertEquals(settled, rt.gateway().delivered(), "emnist-train calls after the job was done");
+    }
+  }
+
   @Test
   void cancelStopsEveryWorkerWithinAPushInterval() throws InterruptedException {
     try (LocalRuntime rt = new LocalRuntime(GatewaySettings.wellConfigured(2), Optional.empty(), defaults())) {
