@@ -168,7 +168,7 @@ class FaultToleranceTest {
    */
   @Test
   void aJobNobodyPollsEndsByItselfAtTheTargetEvenWithLongSlices() throws InterruptedException {
-    double sliceSeconds = 30;
+    double sliceSeconds = 60; // far longer than the job takes to its target, even on a loaded machine
     try (LocalRuntime rt = new LocalRuntime(GatewaySettings.wellConfigured(2), Optional.empty(), defaults())) {
       String job = new GatewayJobClient(rt.gatewayUrl()).start("{\"workers\": 2, \"sliceSeconds\": " + sliceSeconds + "}");
       long deadline = System.nanoTime() + TIMEOUT.toNanos();
