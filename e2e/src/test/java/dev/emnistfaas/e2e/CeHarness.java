@@ -89,9 +89,9 @@ final class CeHarness implements AutoCloseable {
   }
 
   /**
-   * The folder of the upstream binaries, as scripts/openfaas-ce-bin finds it ({@code OPENFAAS_CE_BIN}, by default
-   * ../shared/openfaas-ce/bin). Where they are missing the case is skipped, saying which and where it looked; a
-   * folder named explicitly with OPENFAAS_CE_BIN that lacks one fails instead, since its owner meant to run these.
+   * The folder of the upstream binaries, as scripts/openfaas-ce-bin finds it ({@code OPENFAAS_CE_BIN}). Unset, the
+   * case is skipped, saying which binaries it needs; a folder named with OPENFAAS_CE_BIN that lacks one fails
+   * instead, since its owner meant to run these.
    */
   static Path binaries(Path project) throws IOException, InterruptedException {
     List<String> cmd = new ArrayList<>(List.of(project.resolve("scripts/openfaas-ce-bin").toString()));
