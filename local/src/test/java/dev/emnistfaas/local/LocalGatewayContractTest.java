@@ -174,6 +174,15 @@ class LocalGatewayContractTest {
     }
   }
 
+  /**
+   * After a moment's room for a wrong delivery to begin, the function has seen exactly {@code bodies}, in order:
+   * what a delivery that must not happen would have broken.
+   */
+  private static void assertOnlyStarted(Toy toy, String wrong, String... bodies) throws InterruptedException {
+    Thread.sleep(300);
+    assertEquals(List.of(bodies), toy.started.stream().map(Call::body).toList(), wrong);
+  }
+
   /** Waits until every queued copy of a call was delivered, answered and called back (none is left queued). */
   private static void awaitEveryCopyCalledBack(LocalGateway g, Toy toy, Receiver receiver) throws InterruptedException {
     await("every copy called back", () -> receiver.all.size() == g.delivered()
@@ -204,8 +213,7 @@ class LocalGatewayContractTest {
     async(g, "hold a", receiver);
     async(g, "b", receiver);
     await("the first call runs", () -> toy.started.size() == 1);
-    Thread.sleep(300); // room for a wrong second delivery to start
-    assertEquals(List.of("hold a"), toy.started.stream().map(Call::body).toList(), "two calls ran at once");
+    assertOnlyStarted(toy, "two calls ran at once", "hold a");
     toy.release.countDown();
     assertEquals("ok hold a", receiver.next().body());
     assertEquals("ok b", receiver.next().body());
@@ -221,8 +229,7 @@ class LocalGatewayContractTest {
     async(g, "a", receiver);
     async(g, "b", receiver);
     assertEquals("ok a", receiver.next().body());
-    Thread.sleep(300); // room for a wrong second delivery to start while a's callback is unanswered
-    assertEquals(List.of("a"), toy.started.stream().map(Call::body).toList(), "b was delivered beside a's callback");
+    assertOnlyStarted(toy, "b was delivered beside a's callback", "a");
     receiver.answer.countDown();
     assertEquals("ok b", receiver.next().body());
   }
@@ -261,8 +268,7 @@ class LocalGatewayContractTest {
     assertEquals(429, direct.statusCode(), direct.body());
     toy.release.countDown();
     assertEquals("ok hold a", receiver.next().body());
-    Thread.sleep(300);
-    assertEquals(List.of("hold a"), toy.started.stream().map(Call::body).toList(), "a refused call was delivered");
+    assertOnlyStarted(toy, "a refused call was delivered", "hold a");
     assertEquals(1, g.rejected());
     assertEquals(0, g.redelivered());
   }
