@@ -4,7 +4,9 @@ import dev.emnistfaas.data.LabelMapping;
 import dev.emnistfaas.data.LabeledImages;
 import dev.emnistfaas.data.SeededPermutation;
 import dev.emnistfaas.nn.BatchPass;
-import dev.emnistfaas.nn.NetworkShape;
+import dev.emnistfaas.nn.MlpPass;
+import dev.emnistfaas.nn.Network;
+import dev.emnistfaas.nn.MlpNetwork;
 import dev.emnistfaas.nn.ParameterVector;
 import dev.emnistfaas.nn.SplitMix64;
 import dev.emnistfaas.optim.Optimizer;
@@ -29,18 +31,24 @@ public final class StepTiming {
    */
   public record Result(double secondsPerStep, int inputsUsed, double bytesPerStep) {}
 
-  /** Best-of-four mean over {@code steps} steps of a 784-{@code hidden} network on {@code images}. */
+  /** Best-of-four mean over {@code steps} steps of a 784-{@code hidden} MLP on {@code images}. */
   public static Result time(LabeledImages images, int batch, int hidden, float dropout, int steps,
+      OptimizerSetting setting, Input input) {
+    return time(images, new MlpNetwork(LabeledImages.PIXELS, hidden, images.classes()), batch, dropout, steps,
+        setting, input);
+  }
+
+  /** Best-of-four mean over {@code steps} steps of {@code shape} on {@code images}. */
+  public static Result time(LabeledImages images, Network shape, int batch, float dropout, int steps,
       OptimizerSetting setting, Input input) {
     if (images.size() < batch) {
       throw new IllegalArgumentException(images.size() + " images do not fill a batch of " + batch);
     }
-    NetworkShape shape = new NetworkShape(LabeledImages.PIXELS, hidden, images.classes());
     int[] order = SeededPermutation.of(images.size(), 0);
     ParameterVector params = ParameterVector.initial(shape, 1);
     ParameterVector grad = ParameterVector.zeros(shape);
     Optimizer optimizer = Optimizer.create(setting, shape);
-    BatchPass pass = new BatchPass(shape, batch);
+    BatchPass pass = shape.newPass(batch, true);
     SplitMix64 random = new SplitMix64(3);
     pass.load(images, order, 0);
     int batches = images.size() / batch;
@@ -64,7 +72,7 @@ public final class StepTiming {
       best = Math.min(best, (System.nanoTime() - t0) / 1e9 / steps);
       bytesPerStep = (double) (threads.getThreadAllocatedBytes(thread) - allocated) / steps;
     }
-    return new Result(best, pass.inputsUsed(), bytesPerStep);
+    return new Result(best, pass instanceof MlpPass mlp ? mlp.inputsUsed() : LabeledImages.PIXELS, bytesPerStep);
   }
 
   /**

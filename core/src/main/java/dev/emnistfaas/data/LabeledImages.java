@@ -93,6 +93,21 @@ public final class LabeledImages {
   }
 
   /**
+   * Writes images {@code indices[from..from+count)} as floats in [0, 1] into {@code out} (native byte order, from
+   * byte 0), 784 per image in the stored layout, row by row as the file holds them: a convolutional network's
+   * input, where neighbouring pixels must stay neighbours.
+   */
+  public void copyScaledStored(int[] indices, int from, int count, ByteBuffer out) {
+    if (out.order() != ByteOrder.nativeOrder()) {
+      throw new IllegalArgumentException("the output buffer must be in native byte order");
+    }
+    touchCacheLines(indices, from, count);
+    for (int k = 0; k < count; k++) {
+      convertRun(indices[from + k] * PIXELS, PIXELS, out, k * PIXELS * Float.BYTES);
+    }
+  }
+
+  /**
    * Reads one byte of every cache line of the images, in a loop that does nothing else: the memory fetches of
    * the whole batch then overlap, where the conversion alone would wait for one image after another (measured
    * on shuffled bymerge batches of 128: a load takes 35 against 70 us).

@@ -16,21 +16,21 @@ public final class Classifier {
   /** One answer: the character and its probability. */
   public record Guess(String character, double probability) {}
 
-  private final NetworkShape shape;
+  private final Network network;
   private final int[] charCodes;
   private final float[] parameters;
 
   public Classifier(ModelFile model) {
-    if (model.shape().inputs() != LabeledImages.PIXELS) {
-      throw new IllegalArgumentException("model " + model.shape() + " does not read 28×28 images");
+    if (model.network() instanceof MlpNetwork mlp && mlp.inputs() != LabeledImages.PIXELS) {
+      throw new IllegalArgumentException("model " + mlp + " does not read 28×28 images");
     }
-    this.shape = model.shape();
+    this.network = model.network();
     this.charCodes = model.charCodes().clone();
     this.parameters = model.parameters().clone();
   }
 
-  public NetworkShape shape() {
-    return shape;
+  public Network network() {
+    return network;
   }
 
   /** The class probabilities of one image: 784 values 0..255 in EMNIST's stored layout. */
@@ -38,6 +38,21 @@ public final class Classifier {
     if (stored.length != LabeledImages.PIXELS) {
       throw new IllegalArgumentException("an image has " + LabeledImages.PIXELS + " pixels, got " + stored.length);
     }
+    double[] z = network instanceof ConvNetwork conv ? ImageForward.logits(conv, parameters, stored)
+        : mlpLogits((MlpNetwork) network, stored);
+    double max = Arrays.stream(z).max().orElseThrow();
+    double sum = 0;
+    for (int c = 0; c < z.length; c++) {
+      z[c] = Math.exp(z[c] - max);
+      sum += z[c];
+    }
+    for (int c = 0; c < z.length; c++) {
+      z[c] /= sum;
+    }
+    return z;
+  }
+
+  private double[] mlpLogits(MlpNetwork shape, int[] stored) {
     int hid = shape.hidden();
     int out = shape.classes();
     double[] hidden = new double[hid];
@@ -64,15 +79,6 @@ public final class Classifier {
       for (int c = 0; c < out; c++) {
         z[c] += h * parameters[row + c];
       }
-    }
-    double max = Arrays.stream(z).max().orElseThrow();
-    double sum = 0;
-    for (int c = 0; c < out; c++) {
-      z[c] = Math.exp(z[c] - max);
-      sum += z[c];
-    }
-    for (int c = 0; c < out; c++) {
-      z[c] /= sum;
     }
     return z;
   }

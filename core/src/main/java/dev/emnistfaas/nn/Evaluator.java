@@ -7,18 +7,16 @@ import dev.emnistfaas.data.LabeledImages;
  * buffers across calls so that frequent evaluation during training allocates nothing.
  */
 public final class Evaluator {
-  private static final int CHUNK = 512;
-
   private final LabeledImages images;
   private final BatchPass pass;
   private final int[] order;
 
-  public Evaluator(NetworkShape shape, LabeledImages images) {
+  public Evaluator(Network network, LabeledImages images) {
     if (images.size() == 0) {
       throw new IllegalArgumentException("no images to evaluate on");
     }
     this.images = images;
-    this.pass = new BatchPass(shape, Math.min(CHUNK, images.size()));
+    this.pass = network.newPass(Math.min(network.evaluationRows(), images.size()), false);
     int rows = pass.rows();
     // Padded to whole chunks with image 0; the padding rows are computed and not counted.
     this.order = new int[(images.size() + rows - 1) / rows * rows];

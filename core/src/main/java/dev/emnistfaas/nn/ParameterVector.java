@@ -18,44 +18,45 @@ import org.nd4j.linalg.factory.Nd4j;
  * matrix views per layer that share its memory. Its little-endian bytes are what the parameter store keeps.
  */
 public final class ParameterVector {
-  private final NetworkShape shape;
+  private final Network network;
   private final INDArray flat;
+  /** The MLP's layer matrices; null for other networks. */
   private final Matrix w1;
   private final Matrix w2;
   private final FloatBuffer floats;
   private final FloatPointer pointer;
+  /** A pointer to each of the network's parameter blocks ({@link Network#blockOffsets}). */
+  private final FloatPointer[] blocks;
 
-  private ParameterVector(NetworkShape shape) {
-    this.shape = shape;
-    this.flat = Nd4j.create(DataType.FLOAT, shape.size());
+  private ParameterVector(Network network) {
+    this.network = network;
+    this.flat = Nd4j.create(DataType.FLOAT, network.size());
     DataBuffer data = flat.data();
-    this.w1 = Matrix.of(view(data, shape.w1Offset(), shape.inputs(), shape.hidden()));
-    this.w2 = Matrix.of(view(data, shape.w2Offset(), shape.hidden(), shape.classes()));
+    if (network instanceof MlpNetwork shape) {
+      this.w1 = Matrix.of(view(data, shape.w1Offset(), shape.inputs(), shape.hidden()));
+      this.w2 = Matrix.of(view(data, shape.w2Offset(), shape.hidden(), shape.classes()));
+    } else {
+      this.w1 = null;
+      this.w2 = null;
+    }
     this.floats = nativeFloats(flat);
     this.pointer = new FloatPointer(data.addressPointer());
+    int[] offsets = network.blockOffsets();
+    this.blocks = new FloatPointer[offsets.length];
+    for (int i = 0; i < offsets.length; i++) {
+      blocks[i] = new FloatPointer(pointer).position(offsets[i]);
+    }
   }
 
   /** A vector of zeros. */
-  public static ParameterVector zeros(NetworkShape shape) {
-    return new ParameterVector(shape);
+  public static ParameterVector zeros(Network network) {
+    return new ParameterVector(network);
   }
 
-  /**
-   * Seeded initialisation: weights from N(0, 1/fan-in) (keeps tanh out of saturation at the start), biases 0.
-   */
-  public static ParameterVector initial(NetworkShape shape, long seed) {
-    ParameterVector p = new ParameterVector(shape);
-    SplitMix64 random = new SplitMix64(seed);
-    float[] values = new float[shape.size()];
-    double s1 = Math.sqrt(1.0 / shape.inputs());
-    for (int i = 0; i < shape.inputs() * shape.hidden(); i++) {
-      values[shape.w1Offset() + i] = (float) (random.nextGaussian() * s1);
-    }
-    double s2 = Math.sqrt(1.0 / shape.hidden());
-    for (int i = 0; i < shape.hidden() * shape.classes(); i++) {
-      values[shape.w2Offset() + i] = (float) (random.nextGaussian() * s2);
-    }
-    p.set(values);
+  /** The network's seeded initial values ({@link Network#initialValues}). */
+  public static ParameterVector initial(Network network, long seed) {
+    ParameterVector p = new ParameterVector(network);
+    p.set(network.initialValues(seed));
     return p;
   }
 
@@ -68,26 +69,31 @@ public final class ParameterVector {
     return new FloatPointer(array.data().addressPointer()).limit(array.length()).asBuffer();
   }
 
-  public NetworkShape shape() {
-    return shape;
+  public Network network() {
+    return network;
   }
 
   public int size() {
-    return shape.size();
+    return network.size();
   }
 
   public INDArray flat() {
     return flat;
   }
 
-  /** W1 (inputs×hidden), a view of the flat vector. */
-  public Matrix w1() {
+  /** The MLP's W1 (inputs×hidden), a view of the flat vector. */
+  Matrix w1() {
     return w1;
   }
 
-  /** W2 (hidden×classes), a view of the flat vector. */
-  public Matrix w2() {
+  /** The MLP's W2 (hidden×classes), a view of the flat vector. */
+  Matrix w2() {
     return w2;
+  }
+
+  /** A pointer to parameter block {@code i} of {@link Network#blockOffsets}, for BLAS. */
+  FloatPointer block(int i) {
+    return blocks[i];
   }
 
   /** Absolute-indexed view of the values; callers use absolute get/put so its position never matters. */
@@ -165,7 +171,7 @@ public final class ParameterVector {
   public void setBytes(byte[] bytes) {
     if (bytes.length != size() * Float.BYTES) {
       throw new IllegalArgumentException(
-          bytes.length + " bytes do not hold " + size() + " float32 parameters of network " + shape);
+          bytes.length + " bytes do not hold " + size() + " float32 parameters of network " + network.name());
     }
     FloatBuffer src = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
     floats.duplicate().position(0).put(src);
@@ -173,7 +179,7 @@ public final class ParameterVector {
 
   private void checkLength(int length) {
     if (length != size()) {
-      throw new IllegalArgumentException(length + " values for " + size() + " parameters of network " + shape);
+      throw new IllegalArgumentException(length + " values for " + size() + " parameters of network " + network.name());
     }
   }
 }

@@ -33,49 +33,6 @@ final class VectorKernels {
     }
   }
 
-  /** {@code v[from+j] += bias[j]} for j in 0..n; returns the largest of the new values. */
-  static float addBiasMax(float[] v, int from, float[] bias, int n) {
-    int bound = F.loopBound(n);
-    FloatVector maxes = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
-    int j = 0;
-    for (; j < bound; j += F.length()) {
-      FloatVector x = FloatVector.fromArray(F, v, from + j).add(FloatVector.fromArray(F, bias, j));
-      x.intoArray(v, from + j);
-      maxes = maxes.max(x);
-    }
-    float max = maxes.reduceLanes(VectorOperators.MAX);
-    for (; j < n; j++) {
-      float x = v[from + j] + bias[j];
-      v[from + j] = x;
-      max = Math.max(max, x);
-    }
-    return max;
-  }
-
-  /** {@code v[from..from+n) += c}. */
-  static void add(float[] v, int from, int n, float c) {
-    int bound = F.loopBound(n);
-    int j = 0;
-    for (; j < bound; j += F.length()) {
-      FloatVector.fromArray(F, v, from + j).add(c).intoArray(v, from + j);
-    }
-    for (; j < n; j++) {
-      v[from + j] += c;
-    }
-  }
-
-  /** {@code v[from..from+n) *= c}. */
-  static void scale(float[] v, int from, int n, float c) {
-    int bound = F.loopBound(n);
-    int j = 0;
-    for (; j < bound; j += F.length()) {
-      FloatVector.fromArray(F, v, from + j).mul(c).intoArray(v, from + j);
-    }
-    for (; j < n; j++) {
-      v[from + j] *= c;
-    }
-  }
-
   /** {@code out[i] = v[i]·c} for i in 0..n. */
   static void scaleInto(float[] v, float c, float[] out, int n) {
     int bound = F.loopBound(n);
@@ -102,21 +59,6 @@ final class VectorKernels {
         sums[j] += m[base + j];
       }
     }
-  }
-
-  /** The sum of {@code v[from..from+n)}. */
-  static float sum(float[] v, int from, int n) {
-    int bound = F.loopBound(n);
-    FloatVector sums = FloatVector.zero(F);
-    int j = 0;
-    for (; j < bound; j += F.length()) {
-      sums = sums.add(FloatVector.fromArray(F, v, from + j));
-    }
-    float sum = sums.reduceLanes(VectorOperators.ADD);
-    for (; j < n; j++) {
-      sum += v[from + j];
-    }
-    return sum;
   }
 
   /**

@@ -1,6 +1,6 @@
 package dev.emnistfaas.optim;
 
-import dev.emnistfaas.nn.NetworkShape;
+import dev.emnistfaas.nn.Network;
 import dev.emnistfaas.nn.ParameterVector;
 
 /** SGD with momentum: v ← μ·v + g; w ← w − lr·v (three BLAS level-1 calls, nothing allocated). */
@@ -9,7 +9,7 @@ public final class Momentum implements Optimizer {
   private final float momentum;
   private final ParameterVector velocity;
 
-  public Momentum(double learningRate, double momentum, NetworkShape shape) {
+  public Momentum(double learningRate, double momentum, Network shape) {
     this.learningRate = (float) learningRate;
     this.momentum = (float) momentum;
     this.velocity = ParameterVector.zeros(shape);

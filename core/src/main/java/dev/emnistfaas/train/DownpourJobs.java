@@ -9,7 +9,7 @@ import dev.emnistfaas.data.EmnistSplit;
 import dev.emnistfaas.data.LabelMapping;
 import dev.emnistfaas.data.LabeledImages;
 import dev.emnistfaas.nn.ModelFile;
-import dev.emnistfaas.nn.NetworkShape;
+import dev.emnistfaas.nn.MlpNetwork;
 import dev.emnistfaas.nn.ParameterVector;
 import dev.emnistfaas.ps.JobStore;
 import dev.emnistfaas.ps.LittleEndianFloats;
@@ -79,7 +79,7 @@ public final class DownpourJobs {
       throw new IllegalArgumentException(String.join("; ", p));
     }
     int classes = labelMapping(config).classes();
-    NetworkShape shape = new NetworkShape(LabeledImages.PIXELS, config.hidden(), classes);
+    MlpNetwork shape = new MlpNetwork(LabeledImages.PIXELS, config.hidden(), classes);
     String job = UUID.randomUUID().toString().substring(0, 8);
     UpdateRule rule = new UpdateRule(UpdateRule.Kind.parse(config.optimizer().toUpperCase(Locale.ROOT)),
         (float) config.learningRate());
@@ -105,7 +105,7 @@ public final class DownpourJobs {
       return Optional.empty();
     }
     LabelMapping mapping = labelMapping(config);
-    NetworkShape shape = new NetworkShape(LabeledImages.PIXELS, config.hidden(), mapping.classes());
+    MlpNetwork shape = new MlpNetwork(LabeledImages.PIXELS, config.hidden(), mapping.classes());
     float[] parameters = new float[shape.size()];
     if (best.get().parameters().length != 4 * parameters.length) {
       throw new IllegalStateException("job " + job + ": its best parameters have " + best.get().parameters().length

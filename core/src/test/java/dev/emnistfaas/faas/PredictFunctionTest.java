@@ -11,7 +11,7 @@ import com.openfaas.model.Request;
 import dev.emnistfaas.RealData;
 import dev.emnistfaas.data.LabeledImages;
 import dev.emnistfaas.nn.ModelFile;
-import dev.emnistfaas.nn.NetworkShape;
+import dev.emnistfaas.nn.MlpNetwork;
 import dev.emnistfaas.nn.ParameterVector;
 import dev.emnistfaas.ps.EmbeddedRedis;
 import dev.emnistfaas.ps.RedisSettings;
@@ -174,8 +174,7 @@ class PredictFunctionTest {
     String body = pixelsBody(eval.upright(0), "job", other);
     JsonNode first = json(call(body, Map.of(), Map.of()));
     assertEquals(0.5, first.path("modelAccuracy").asDouble());
-    NetworkShape shape = trained.shape();
-    runtime.jobs().jobStore().offerBest(other, 0.6, ParameterVector.initial(shape, 99).toBytes());
+    runtime.jobs().jobStore().offerBest(other, 0.6, ParameterVector.initial(trained.network(), 99).toBytes());
     JsonNode second = json(call(body, Map.of(), Map.of()));
     assertEquals(0.6, second.path("modelAccuracy").asDouble());
     assertTrue(first.path("top").path(0).path("p").asDouble() != second.path("top").path(0).path("p").asDouble(),

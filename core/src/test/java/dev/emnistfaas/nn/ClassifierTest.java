@@ -14,11 +14,11 @@ class ClassifierTest {
   @Test
   void itPredictsWhatTheBatchedPassPredictsWithProbabilitiesThatSumToOne() {
     LabeledImages eval = RealData.dataset().eval();
-    NetworkShape shape = new NetworkShape(LabeledImages.PIXELS, 100, eval.classes());
+    MlpNetwork shape = new MlpNetwork(LabeledImages.PIXELS, 100, eval.classes());
     ParameterVector params = ParameterVector.initial(shape, 3);
     Classifier classifier = new Classifier(ModelFile.of(params, eval.mapping()));
     int n = 512;
-    BatchPass pass = new BatchPass(shape, n);
+    MlpPass pass = new MlpPass(shape, n);
     int[] order = new int[n];
     for (int i = 0; i < n; i++) {
       order[i] = i;
@@ -52,7 +52,7 @@ class ClassifierTest {
   @Test
   void anImageOfTheWrongSizeIsRefused() {
     LabeledImages eval = RealData.dataset().eval();
-    NetworkShape shape = new NetworkShape(LabeledImages.PIXELS, 10, eval.classes());
+    MlpNetwork shape = new MlpNetwork(LabeledImages.PIXELS, 10, eval.classes());
     Classifier classifier = new Classifier(ModelFile.of(ParameterVector.initial(shape, 1), eval.mapping()));
     var e = assertThrows(IllegalArgumentException.class, () -> classifier.probabilities(new int[100]));
     assertEquals("an image has 784 pixels, got 100", e.getMessage());

@@ -12,7 +12,7 @@ import org.junit.jupiter.api.Test;
 
 /** The backward pass against central finite differences of the loss, in every layer, with and without dropout. */
 class GradientCheckTest {
-  private static final NetworkShape SHAPE = new NetworkShape(784, 12, 5);
+  private static final MlpNetwork SHAPE = new MlpNetwork(784, 12, 5);
   private static final int ROWS = 6;
 
   static LabeledImages randomImages(int n, int classes, long seed) {
@@ -52,7 +52,7 @@ class GradientCheckTest {
     }
     ParameterVector grad = ParameterVector.zeros(SHAPE);
     ParameterVector scratch = ParameterVector.zeros(SHAPE);
-    BatchPass pass = new BatchPass(SHAPE, ROWS);
+    MlpPass pass = new MlpPass(SHAPE, ROWS);
     pass.load(images, order, 0);
     SplitMix64 random = new SplitMix64(99);
     pass.train(params, grad, dropout, random);
@@ -90,7 +90,7 @@ class GradientCheckTest {
     LabeledImages images = randomImages(ROWS, SHAPE.classes(), 12);
     ParameterVector params = ParameterVector.initial(SHAPE, 6);
     ParameterVector grad = ParameterVector.zeros(SHAPE);
-    BatchPass pass = new BatchPass(SHAPE, ROWS);
+    MlpPass pass = new MlpPass(SHAPE, ROWS);
     pass.load(images, new int[] {0, 1, 2, 3, 4, 5}, 0);
     pass.train(params, grad, 0f, new SplitMix64(1));
     // The output-bias gradient is the mean of (p - onehot): its entries sum to zero.
@@ -117,7 +117,7 @@ class GradientCheckTest {
 
   @Test
   void batchWithABlankRingGivesTheGradientOfThePlainNetwork() {
-    NetworkShape shape = new NetworkShape(784, 16, 47);
+    MlpNetwork shape = new MlpNetwork(784, 16, 47);
     LabeledImages real = RealData.dataset().train();
     int[] order = new int[ROWS];
     for (int i = 0, k = 0; k < ROWS; i++) {
@@ -127,7 +127,7 @@ class GradientCheckTest {
     }
     ParameterVector params = ParameterVector.initial(shape, 8);
     ParameterVector grad = ParameterVector.zeros(shape);
-    BatchPass pass = new BatchPass(shape, ROWS);
+    MlpPass pass = new MlpPass(shape, ROWS);
     // A batch with ink everywhere first, so the input buffer's ring holds stale non-zero values, and a
     // gradient vector full of garbage: neither may leak into the result.
     LabeledImages inked = randomImages(ROWS, 47, 13);
@@ -144,12 +144,12 @@ class GradientCheckTest {
 
   @Test
   void batchWithInkOnTheRingGivesTheGradientOfThePlainNetwork() {
-    NetworkShape shape = new NetworkShape(784, 16, 47);
+    MlpNetwork shape = new MlpNetwork(784, 16, 47);
     LabeledImages inked = randomImages(ROWS, 47, 14);
     int[] order = {5, 4, 3, 2, 1, 0};
     ParameterVector params = ParameterVector.initial(shape, 9);
     ParameterVector grad = ParameterVector.zeros(shape);
-    BatchPass pass = new BatchPass(shape, ROWS);
+    MlpPass pass = new MlpPass(shape, ROWS);
     pass.load(RealData.dataset().train(), new int[] {0, 1, 2, 3, 4, 5}, 0);
     pass.load(inked, order, 0);
     assertEquals(784, pass.inputsUsed());
@@ -160,7 +160,7 @@ class GradientCheckTest {
   @Test
   void aPassNeedsOneInputPerPixel() {
     IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
-        () -> new BatchPass(new NetworkShape(100, 4, 3), 2));
+        () -> new MlpPass(new MlpNetwork(100, 4, 3), 2));
     assertEquals("a batch holds 28x28 images: the network needs 784 inputs, not 100", e.getMessage());
   }
 
@@ -177,7 +177,7 @@ class GradientCheckTest {
    * The gradient of the mean cross-entropy of 784-H-C (tanh, softmax) computed in doubles, straight from the
    * definition, input i being stored pixel {@link InputOrder#storedIndex}(i), against {@code grad}.
    */
-  private static void assertMatchesPlainNetwork(NetworkShape shape, LabeledImages images, int[] order,
+  private static void assertMatchesPlainNetwork(MlpNetwork shape, LabeledImages images, int[] order,
       ParameterVector params, ParameterVector grad) {
     int in = shape.inputs();
     int hid = shape.hidden();

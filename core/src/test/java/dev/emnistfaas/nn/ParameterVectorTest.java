@@ -10,7 +10,7 @@ import java.nio.ByteOrder;
 import org.junit.jupiter.api.Test;
 
 class ParameterVectorTest {
-  private static final NetworkShape SHAPE = new NetworkShape(784, 100, 47);
+  private static final MlpNetwork SHAPE = new MlpNetwork(784, 100, 47);
 
   @Test
   void layoutOfTheBymergeNetwork() {
@@ -43,7 +43,7 @@ class ParameterVectorTest {
     q.setBytes(bytes);
     assertArrayEquals(p.toArray(), q.toArray(), 0f);
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> q.setBytes(new byte[12]));
-    assertEquals("12 bytes do not hold 83247 float32 parameters of network 784-100-47", e.getMessage());
+    assertEquals("12 bytes do not hold 83247 float32 parameters of network mlp100", e.getMessage());
   }
 
   @Test
@@ -78,7 +78,7 @@ class ParameterVectorTest {
       assertEquals(0f, v, 0f);
     }
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> p.addScaled(1f, ParameterVector.zeros(new NetworkShape(784, 10, 47))));
+        () -> p.addScaled(1f, ParameterVector.zeros(new MlpNetwork(784, 10, 47))));
     assertEquals("8367 values for 83247 parameters of network " + SHAPE, e.getMessage());
   }
 

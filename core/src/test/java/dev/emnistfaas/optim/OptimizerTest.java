@@ -3,12 +3,12 @@ package dev.emnistfaas.optim;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-import dev.emnistfaas.nn.NetworkShape;
+import dev.emnistfaas.nn.MlpNetwork;
 import dev.emnistfaas.nn.ParameterVector;
 import org.junit.jupiter.api.Test;
 
 class OptimizerTest {
-  private static final NetworkShape SHAPE = new NetworkShape(4, 3, 2);
+  private static final MlpNetwork SHAPE = new MlpNetwork(4, 3, 2);
 
   private static ParameterVector filled(float v) {
     ParameterVector p = ParameterVector.zeros(SHAPE);
