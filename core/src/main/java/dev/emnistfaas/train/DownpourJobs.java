@@ -9,7 +9,7 @@ import dev.emnistfaas.data.EmnistSplit;
 import dev.emnistfaas.data.LabelMapping;
 import dev.emnistfaas.data.LabeledImages;
 import dev.emnistfaas.nn.ModelFile;
-import dev.emnistfaas.nn.MlpNetwork;
+import dev.emnistfaas.nn.Network;
 import dev.emnistfaas.nn.ParameterVector;
 import dev.emnistfaas.ps.JobStore;
 import dev.emnistfaas.ps.LittleEndianFloats;
@@ -79,7 +79,7 @@ public final class DownpourJobs {
       throw new IllegalArgumentException(String.join("; ", p));
     }
     int classes = labelMapping(config).classes();
-    MlpNetwork shape = new MlpNetwork(LabeledImages.PIXELS, config.hidden(), classes);
+    Network shape = config.networkFor(classes);
     String job = UUID.randomUUID().toString().substring(0, 8);
     UpdateRule rule = new UpdateRule(UpdateRule.Kind.parse(config.optimizer().toUpperCase(Locale.ROOT)),
         (float) config.learningRate());
@@ -105,7 +105,7 @@ public final class DownpourJobs {
       return Optional.empty();
     }
     LabelMapping mapping = labelMapping(config);
-    MlpNetwork shape = new MlpNetwork(LabeledImages.PIXELS, config.hidden(), mapping.classes());
+    Network shape = config.networkFor(mapping.classes());
     float[] parameters = new float[shape.size()];
     if (best.get().parameters().length != 4 * parameters.length) {
       throw new IllegalStateException("job " + job + ": its best parameters have " + best.get().parameters().length
@@ -319,13 +319,17 @@ public final class DownpourJobs {
     }
     ArrayNode evals = out.putArray("evaluations");
     double best = 0;
+    double bestBalanced = 0;
     for (String e : jobs.evaluations(job)) {
       JsonNode node = read(e);
       evals.add(node);
       best = Math.max(best, node.path("accuracy").asDouble());
+      bestBalanced = Math.max(bestBalanced, node.path("balancedAccuracy").asDouble());
     }
     out.put("bestAccuracy", best);
+    out.put("bestBalancedAccuracy", bestBalanced);
     out.put("targetAccuracy", config.targetAccuracy());
+    out.put("network", config.networkName());
     Optional<JobStop> stop = jobs.stopReason(job).map(JobStop::fromJson);
     stop.ifPresent(r -> out.set("stop", JSON.valueToTree(r)));
     stop.filter(r -> r.reason() == JobStop.Reason.TARGET).ifPresent(r -> out.put("secondsToTarget", r.seconds()));

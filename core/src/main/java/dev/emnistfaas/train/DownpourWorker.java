@@ -4,11 +4,11 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.emnistfaas.data.EmnistDataset;
 import dev.emnistfaas.data.LabeledImages;
-import dev.emnistfaas.nn.MlpPass;
+import dev.emnistfaas.nn.BatchPass;
 import dev.emnistfaas.nn.Blas;
 import dev.emnistfaas.nn.Evaluation;
 import dev.emnistfaas.nn.Evaluator;
-import dev.emnistfaas.nn.MlpNetwork;
+import dev.emnistfaas.nn.Network;
 import dev.emnistfaas.nn.ParameterVector;
 import dev.emnistfaas.nn.SplitMix64;
 import dev.emnistfaas.ps.JobStore;
@@ -157,20 +157,20 @@ public final class DownpourWorker {
   private final class Workspace {
     final EmnistDataset data;
     final LabeledImages shard;
-    final MlpNetwork shape;
+    final Network shape;
     final ParameterVector params;
     final ParameterVector grad;
     final ParameterVector accrued;
     final int batch;
-    final MlpPass pass;
-    final MlpPass tailPass;
+    final BatchPass pass;
+    final BatchPass tailPass;
 
     Workspace() {
       Blas.useThreads(config.threads());
       EmnistDataset.Source source = config.dataSource();
       data = DatasetCache.dataset(source);
       shard = DatasetCache.shard(source, worker, config.workers());
-      shape = new MlpNetwork(LabeledImages.PIXELS, config.hidden(), shard.classes());
+      shape = config.networkFor(shard.classes());
       if (shape.size() != store.size()) {
         throw new IllegalStateException("job " + job + " stores " + store.size() + " parameters, network " + shape
             + " has " + shape.size());
@@ -179,9 +179,9 @@ public final class DownpourWorker {
       grad = ParameterVector.zeros(shape);
       accrued = ParameterVector.zeros(shape);
       batch = Math.min(config.batch(), shard.size());
-      pass = new MlpPass(shape, batch);
+      pass = shape.newPass(batch, true);
       int tail = shard.size() % batch;
-      tailPass = tail == 0 ? null : new MlpPass(shape, tail);
+      tailPass = tail == 0 ? null : shape.newPass(tail, true);
     }
   }
 
@@ -238,7 +238,7 @@ public final class DownpourWorker {
           sinceFetch = 0;
         }
         int rows = cursor.nextRows(ws.batch);
-        MlpPass p = rows == ws.batch ? ws.pass : ws.tailPass;
+        BatchPass p = rows == ws.batch ? ws.pass : ws.tailPass;
         p.load(ws.shard, cursor.order(), cursor.position());
         p.train(ws.params, ws.grad, dropout, random);
         ws.params.addScaled(-lr, ws.grad);
@@ -364,13 +364,13 @@ public final class DownpourWorker {
    * job was stopped. Runs on whichever thread pushes; it allocates its buffers on first use.
    */
   private final class GlobalEvaluation {
-    private final MlpNetwork shape;
+    private final Network shape;
     private final LabeledImages images;
     private Evaluator evaluator;
     private ParameterVector global;
     private float[] transfer;
 
-    GlobalEvaluation(MlpNetwork shape, LabeledImages images) {
+    GlobalEvaluation(Network shape, LabeledImages images) {
       this.shape = shape;
       this.images = images;
     }
@@ -396,6 +396,7 @@ public final class DownpourWorker {
       ObjectNode record = JSON.createObjectNode()
           .put("seconds", seconds)
           .put("accuracy", e.accuracy())
+          .put("balancedAccuracy", e.balancedAccuracy())
           .put("loss", e.meanLoss())
           .put("updates", store.updates() / store.shards())
           .put("worker", worker);

@@ -3,10 +3,10 @@ package dev.emnistfaas.train;
 import java.lang.management.ManagementFactory;
 import dev.emnistfaas.data.EmnistDataset;
 import dev.emnistfaas.data.LabeledImages;
-import dev.emnistfaas.nn.MlpPass;
+import dev.emnistfaas.nn.BatchPass;
 import dev.emnistfaas.nn.Blas;
 import dev.emnistfaas.nn.Evaluator;
-import dev.emnistfaas.nn.MlpNetwork;
+import dev.emnistfaas.nn.Network;
 import dev.emnistfaas.nn.ParameterVector;
 import dev.emnistfaas.nn.SplitMix64;
 
@@ -42,12 +42,12 @@ public final class PodWarmUp {
     Blas.useThreads(defaults.threads());
     EmnistDataset data = DatasetCache.dataset(defaults.dataSource());
     LabeledImages images = data.train();
-    MlpNetwork shape = new MlpNetwork(LabeledImages.PIXELS, defaults.hidden(), images.classes());
+    Network shape = defaults.networkFor(images.classes());
     ParameterVector params = ParameterVector.initial(shape, defaults.seed());
     ParameterVector grad = ParameterVector.zeros(shape);
     long loaded = System.nanoTime();
     int batch = Math.min(defaults.batch(), images.size());
-    MlpPass pass = new MlpPass(shape, batch);
+    BatchPass pass = shape.newPass(batch, true);
     SplitMix64 random = new SplitMix64(defaults.seed());
     EpochCursor cursor = new EpochCursor(images.size(), defaults.seed(), 1, 0);
     long lastChunk = 0;

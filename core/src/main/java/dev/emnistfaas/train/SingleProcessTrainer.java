@@ -2,11 +2,11 @@ package dev.emnistfaas.train;
 
 import dev.emnistfaas.data.EmnistDataset;
 import dev.emnistfaas.data.LabeledImages;
-import dev.emnistfaas.nn.MlpPass;
+import dev.emnistfaas.nn.BatchPass;
 import dev.emnistfaas.nn.Blas;
 import dev.emnistfaas.nn.Evaluation;
 import dev.emnistfaas.nn.Evaluator;
-import dev.emnistfaas.nn.MlpNetwork;
+import dev.emnistfaas.nn.Network;
 import dev.emnistfaas.nn.ParameterVector;
 import dev.emnistfaas.nn.SplitMix64;
 import dev.emnistfaas.optim.Optimizer;
@@ -43,7 +43,7 @@ public final class SingleProcessTrainer {
 
   public TrainingResult run(LabeledImages train, LabeledImages eval) {
     Blas.useThreads(config.threads());
-    MlpNetwork shape = new MlpNetwork(LabeledImages.PIXELS, config.hidden(), train.classes());
+    Network shape = config.networkFor(train.classes());
     log.printf("network %s (%d parameters), %s lr %.4g, batch %d, dropout %.2f, %d training images%n",
         shape, shape.size(), config.optimizer(), config.learningRate(), config.batch(), config.dropout(),
         train.size());
@@ -51,9 +51,9 @@ public final class SingleProcessTrainer {
     ParameterVector grad = ParameterVector.zeros(shape);
     Optimizer optimizer = Optimizer.create(config.optimizerSetting(), shape);
     int batch = Math.min(config.batch(), train.size());
-    MlpPass pass = new MlpPass(shape, batch);
+    BatchPass pass = shape.newPass(batch, true);
     int tail = train.size() % batch;
-    MlpPass tailPass = tail == 0 ? null : new MlpPass(shape, tail);
+    BatchPass tailPass = tail == 0 ? null : shape.newPass(tail, true);
     Evaluator evaluator = new Evaluator(shape, eval);
     SplitMix64 dropoutRandom = new SplitMix64(config.seed() ^ 0xD1B54A32D192ED03L);
     float dropout = (float) config.dropout();
@@ -70,7 +70,7 @@ public final class SingleProcessTrainer {
       double lossSum = 0;
       int batches = 0;
       for (int from = 0; from < train.size(); from += batch) {
-        MlpPass p = train.size() - from >= batch ? pass : tailPass;
+        BatchPass p = train.size() - from >= batch ? pass : tailPass;
         p.load(train, order, from);
         lossSum += p.train(params, grad, dropout, dropoutRandom);
         optimizer.apply(params, grad);

@@ -1,10 +1,10 @@
 package dev.emnistfaas.train;
 
 import dev.emnistfaas.data.LabeledImages;
-import dev.emnistfaas.nn.MlpPass;
+import dev.emnistfaas.nn.BatchPass;
 import dev.emnistfaas.nn.Blas;
 import dev.emnistfaas.nn.Evaluator;
-import dev.emnistfaas.nn.MlpNetwork;
+import dev.emnistfaas.nn.Network;
 import dev.emnistfaas.nn.ParameterVector;
 import dev.emnistfaas.nn.SplitMix64;
 import dev.emnistfaas.ps.UpdateRule;
@@ -39,12 +39,12 @@ public final class StalenessSimulation {
     }
   }
 
-  private final MlpNetwork shape;
+  private final Network shape;
   private final LabeledImages train;
   private final Evaluator evaluator;
 
-  public StalenessSimulation(LabeledImages train, LabeledImages eval, int hidden) {
-    this.shape = new MlpNetwork(LabeledImages.PIXELS, hidden, train.classes());
+  public StalenessSimulation(LabeledImages train, LabeledImages eval, Network network) {
+    this.shape = network;
     this.train = train;
     this.evaluator = new Evaluator(shape, eval);
   }
@@ -65,7 +65,7 @@ public final class StalenessSimulation {
     int sincePush;
     long fetchedVersion;
 
-    Worker(LabeledImages shard, EpochCursor cursor, SplitMix64 random, MlpNetwork shape, int nFetch,
+    Worker(LabeledImages shard, EpochCursor cursor, SplitMix64 random, Network shape, int nFetch,
         long startTurn) {
       this.shard = shard;
       this.cursor = cursor;
@@ -97,7 +97,7 @@ public final class StalenessSimulation {
     }
     ParameterVector grad = ParameterVector.zeros(shape);
     ParameterVector evalView = ParameterVector.zeros(shape);
-    Map<Integer, MlpPass> passes = new HashMap<>();
+    Map<Integer, BatchPass> passes = new HashMap<>();
     float lr = s.rule().learningRate();
 
     long samples = 0;
@@ -128,7 +128,7 @@ public final class StalenessSimulation {
         wk.sinceFetch = 0;
       }
       int rows = wk.cursor.nextRows(Math.min(s.batch(), wk.shard.size()));
-      MlpPass pass = passes.computeIfAbsent(rows, r -> new MlpPass(shape, r));
+      BatchPass pass = passes.computeIfAbsent(rows, r -> shape.newPass(r, true));
       pass.load(wk.shard, wk.cursor.order(), wk.cursor.position());
       pass.train(wk.params, grad, s.dropout(), wk.random);
       wk.params.addScaled(-lr, grad);

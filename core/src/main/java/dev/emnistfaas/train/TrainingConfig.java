@@ -2,6 +2,7 @@ package dev.emnistfaas.train;
 
 import dev.emnistfaas.data.EmnistDataset;
 import dev.emnistfaas.data.EmnistSplit;
+import dev.emnistfaas.nn.Network;
 import dev.emnistfaas.optim.OptimizerSetting;
 import dev.emnistfaas.ps.PushFormat;
 import java.nio.file.Path;
@@ -27,7 +28,9 @@ import java.util.Optional;
  * @param split EMNIST split, or "" to use the only one present
  * @param evalFraction share held out for evaluation when only one official file set is present
  * @param splitSeed seed of that hold-out permutation
- * @param hidden hidden units
+ * @param hidden hidden units of the MLP ({@code network} "mlp")
+ * @param network the architecture: "mlp" (784-hidden-classes, tanh), "mlpN", or convolutional layers in the grammar
+ *     of ../shared/bench/cnn_torch.py such as "c16k3-p2-c32k3-p2-f128" (see {@link Network#parse})
  * @param batch minibatch size
  * @param dropout dropout rate on the hidden layer
  * @param optimizer sgd, momentum or adagrad
@@ -61,6 +64,7 @@ public record TrainingConfig(
     double evalFraction,
     long splitSeed,
     int hidden,
+    String network,
     int batch,
     double dropout,
     String optimizer,
@@ -97,7 +101,7 @@ public record TrainingConfig(
   /** Single-process defaults: SGD with momentum, the tuned reference's constants. */
   public static TrainingConfig defaults(String dataDir) {
     return new TrainingConfig(dataDir, "", EmnistDataset.Source.DEFAULT_EVAL_FRACTION,
-        EmnistDataset.Source.DEFAULT_SPLIT_SEED, 100, 32, 0.2, "momentum", 0.03, 0.9, 1, 30, 0.75, 1000, 1,
+        EmnistDataset.Source.DEFAULT_SPLIT_SEED, 100, "mlp", 32, 0.2, "momentum", 0.03, 0.9, 1, 30, 0.75, 1000, 1,
         1, 1, 1, 0, "dense", DEFAULT_PUSH_DENSITY, 0, 5.0, 0.5, false, true);
   }
 
@@ -252,6 +256,13 @@ public record TrainingConfig(
     }
     check(p, evalFraction > 0 && evalFraction < 1, "evalFraction", "in (0, 1)", evalFraction);
     check(p, hidden >= 1 && hidden <= 4096, "hidden", "in 1..4096", hidden);
+    try {
+      if (!"mlp".equals(network)) {
+        networkFor(2);
+      }
+    } catch (IllegalArgumentException e) {
+      p.add("network: " + e.getMessage().replaceFirst("^network:? ", ""));
+    }
     check(p, batch >= 1 && batch <= 4096, "batch", "in 1..4096", batch);
     check(p, dropout >= 0 && dropout < 1, "dropout", "in [0, 1)", dropout);
     try {
@@ -306,6 +317,16 @@ public record TrainingConfig(
   /** How Downpour workers push: {@link #pushEncoding} and {@link #pushDensity} as the store takes them. */
   public PushFormat pushFormat() {
     return new PushFormat(PushFormat.Encoding.parse(pushEncoding), pushDensity);
+  }
+
+  /** The network {@link #network} names, for images of {@code classes} classes. */
+  public Network networkFor(int classes) {
+    return Network.parse(network, hidden, classes);
+  }
+
+  /** The network's name as {@link Network#name} spells it: "mlp" with 100 hidden units is "mlp100". */
+  public String networkName() {
+    return networkFor(2).name();
   }
 
   public OptimizerSetting optimizerSetting() {

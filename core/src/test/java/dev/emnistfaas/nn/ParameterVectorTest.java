@@ -79,7 +79,7 @@ class ParameterVectorTest {
     }
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
         () -> p.addScaled(1f, ParameterVector.zeros(new MlpNetwork(784, 10, 47))));
-    assertEquals("8367 values for 83247 parameters of network " + SHAPE, e.getMessage());
+    assertEquals("8367 values for 83247 parameters of network " + SHAPE.name(), e.getMessage());
   }
 
   @Test

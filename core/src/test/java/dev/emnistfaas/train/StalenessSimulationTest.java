@@ -20,7 +20,8 @@ class StalenessSimulationTest {
   @Test
   void oneWorkerReachesTheTargetAndFourSeeEachOthersPushes() {
     EmnistDataset data = RealData.dataset();
-    StalenessSimulation sim = new StalenessSimulation(data.train(), data.eval(), 100);
+    StalenessSimulation sim = new StalenessSimulation(data.train(), data.eval(),
+        new dev.emnistfaas.nn.MlpNetwork(784, 100, data.train().classes()));
     Result one = sim.run(setup(1, 0, 300_000));
     assertTrue(one.reached(), "best " + one.bestAccuracy());
     assertEquals(0.0, one.meanStaleness());

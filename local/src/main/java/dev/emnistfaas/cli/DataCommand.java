@@ -155,8 +155,8 @@ final class DataCommand {
         }
         try {
           var model = dev.emnistfaas.nn.ModelFile.read(file);
-          if (model.shape().classes() != classes) {
-            problems.add("--model " + name + ": " + file + " has " + model.shape().classes() + " classes, "
+          if (model.network().classes() != classes) {
+            problems.add("--model " + name + ": " + file + " has " + model.network().classes() + " classes, "
                 + s.id() + " has " + classes);
           }
           out.put("model-" + name + ".bin", file);

@@ -102,9 +102,9 @@ final class EvalCommand implements Callable<Integer> {
     }
     ParameterVector params = m.toParameters();
     int[][] confusion = new int[mapping.classes()][mapping.classes()];
-    Evaluation e = new Evaluator(params.shape(), images).evaluate(params, confusion);
+    Evaluation e = new Evaluator(params.network(), images).evaluate(params, confusion);
     String partName = part.name().toLowerCase(java.util.Locale.ROOT);
-    System.out.printf("model %s (network %s) on %s, part %s: %d images%n", model, params.shape(), dir, partName,
+    System.out.printf("model %s (network %s) on %s, part %s: %d images%n", model, params.network().name(), dir, partName,
         images.size());
     String overlapNote = overlap == 0 ? "" : overlap == images.size()
         ? "every one of these images is in the training part: this accuracy is not a held-out score"
@@ -114,8 +114,9 @@ final class EvalCommand implements Callable<Integer> {
     if (!overlapNote.isEmpty()) {
       System.out.println("note: " + overlapNote);
     }
-    System.out.printf("accuracy %.6f  (%d of %d), mean loss %.4f%n%n", e.accuracy(), e.correct(), e.count(),
-        e.meanLoss());
+    System.out.printf("accuracy %.6f  (%d of %d), balanced accuracy %.6f (mean recall of %d classes), mean loss "
+        + "%.4f%n%n", e.accuracy(), e.correct(), e.count(), e.balancedAccuracy(),
+        Arrays.stream(confusion).filter(row -> Arrays.stream(row).sum() > 0).count(), e.meanLoss());
     System.out.println("label  char  images  accuracy");
     List<int[]> pairs = new ArrayList<>();
     ObjectNode perClass = JSON.createObjectNode();
@@ -140,7 +141,7 @@ final class EvalCommand implements Callable<Integer> {
     if (json != null) {
       ObjectNode out = JSON.createObjectNode().put("model", model.toString()).put("data", dir.toString())
           .put("part", partName).put("images", images.size()).put("correct", e.correct())
-          .put("accuracy", e.accuracy()).put("meanLoss", e.meanLoss()).put("imagesInTrainingPart", overlap)
+          .put("accuracy", e.accuracy()).put("balancedAccuracy", e.balancedAccuracy()).put("meanLoss", e.meanLoss()).put("imagesInTrainingPart", overlap)
           .put("heldOut", overlap == 0);
       if (!overlapNote.isEmpty()) {
         out.put("note", overlapNote);

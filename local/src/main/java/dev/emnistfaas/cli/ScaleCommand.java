@@ -8,7 +8,7 @@ import dev.emnistfaas.bench.StoreBenchmark;
 import dev.emnistfaas.data.EmnistDataset;
 import dev.emnistfaas.data.LabeledImages;
 import dev.emnistfaas.nn.Blas;
-import dev.emnistfaas.nn.NetworkShape;
+import dev.emnistfaas.nn.Network;
 import dev.emnistfaas.optim.OptimizerSetting;
 import dev.emnistfaas.ps.EmbeddedRedis;
 import dev.emnistfaas.ps.PushFormat;
@@ -124,7 +124,8 @@ final class ScaleCommand implements Callable<Integer> {
   }
 
   private Map<Variant, Map<Integer, Result>> simulate(TrainingConfig d, EmnistDataset dataset) {
-    StalenessSimulation sim = new StalenessSimulation(dataset.train(), dataset.eval(), d.hidden());
+    StalenessSimulation sim = new StalenessSimulation(dataset.train(), dataset.eval(),
+        d.networkFor(dataset.train().classes()));
     long maxSamples = (long) epochs * dataset.train().size();
     System.out.printf("== Downpour with M logical workers, batch %d, fetch/push every %d/%d steps, dropout %.1f; "
         + "samples in all to %.0f %% (evaluated every %,d samples), giving up after %d epochs (%,d samples)%n",
@@ -153,10 +154,11 @@ final class ScaleCommand implements Callable<Integer> {
   private void model(TrainingConfig d, EmnistDataset dataset, Map<Variant, Map<Integer, Result>> results)
       throws IOException {
     Blas.useThreads(1);
-    double step = StepTiming.time(dataset.train(), d.batch(), d.hidden(), (float) d.dropout(), 500,
+    Network network = d.networkFor(dataset.train().classes());
+    double step = StepTiming.time(dataset.train(), network, d.batch(), (float) d.dropout(), 500,
         new OptimizerSetting(OptimizerSetting.Kind.SGD, d.learningRate(), 0), StepTiming.Input.SHUFFLED)
         .secondsPerStep();
-    int size = new NetworkShape(LabeledImages.PIXELS, d.hidden(), dataset.train().classes()).size();
+    int size = network.size();
     UpdateRule adagrad = new UpdateRule(UpdateRule.Kind.ADAGRAD, (float) d.learningRate());
     int pushesPerFetch = Math.max(1, d.nFetch() / d.nPush());
     Map<String, ScalingModel> models = new LinkedHashMap<>();

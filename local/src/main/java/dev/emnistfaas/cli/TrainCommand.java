@@ -57,6 +57,10 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = "--hidden", description = "hidden units (default 100)")
   Integer hidden;
 
+  @Option(names = "--network", description = "mlp (default; 784-hidden-classes, tanh) or layers such as "
+      + "c16k3-p2-c32k3-p2-f128 (cNkK convolution, p2 pooling, fN dense)")
+  String network;
+
   @Option(names = "--slice-seconds", description = "length of one emnist-train call (default 5)")
   Double sliceSeconds;
 
@@ -82,9 +86,11 @@ final class TrainCommand implements Callable<Integer> {
   double timeout = 3600;
 
   /** The option that sets each config field; the others are set with {@code --set FIELD=VALUE}. */
-  private static final Map<String, String> OPTION_OF_FIELD = Map.of("workers", "--workers", "batch", "--batch",
-      "nFetch", "--nfetch", "nPush", "--npush", "targetAccuracy", "--target", "maxEpochs", "--max-epochs",
-      "learningRate", "--lr", "hidden", "--hidden", "sliceSeconds", "--slice-seconds");
+  private static final Map<String, String> OPTION_OF_FIELD = Map.ofEntries(Map.entry("workers", "--workers"),
+      Map.entry("batch", "--batch"), Map.entry("nFetch", "--nfetch"), Map.entry("nPush", "--npush"),
+      Map.entry("targetAccuracy", "--target"), Map.entry("maxEpochs", "--max-epochs"),
+      Map.entry("learningRate", "--lr"), Map.entry("hidden", "--hidden"), Map.entry("network", "--network"),
+      Map.entry("sliceSeconds", "--slice-seconds"));
 
   @Override
   public Integer call() throws Exception {
@@ -117,6 +123,7 @@ final class TrainCommand implements Callable<Integer> {
     put(overrides, sourceOf, "maxEpochs", maxEpochs);
     put(overrides, sourceOf, "learningRate", learningRate);
     put(overrides, sourceOf, "hidden", hidden);
+    put(overrides, sourceOf, "network", network);
     put(overrides, sourceOf, "sliceSeconds", sliceSeconds);
     for (var e : extra.entrySet()) {
       overrides.set(e.getKey(), literal(e.getValue()));
@@ -164,7 +171,7 @@ final class TrainCommand implements Callable<Integer> {
     return source == null ? problem : source + problem.substring(colon);
   }
 
-  private static void put(ObjectNode node, Map<String, String> sourceOf, String field, Number value) {
+  private static void put(ObjectNode node, Map<String, String> sourceOf, String field, Object value) {
     if (value != null) {
       node.set(field, JSON.valueToTree(value));
       sourceOf.put(field, OPTION_OF_FIELD.get(field));

@@ -25,6 +25,10 @@ final class TrainSingleCommand implements Callable<Integer> {
   @Option(names = "--hidden", description = "hidden units (default ${DEFAULT-VALUE})")
   int hidden = D.hidden();
 
+  @Option(names = "--network", description = "mlp (784-hidden-classes, tanh), mlpN, or layers such as "
+      + "c16k3-p2-c32k3-p2-f128 (cNkK convolution, p2 pooling, fN dense) (default ${DEFAULT-VALUE})")
+  String network = D.network();
+
   @Option(names = "--batch", description = "minibatch size (default ${DEFAULT-VALUE})")
   int batch = D.batch();
 
@@ -57,7 +61,8 @@ final class TrainSingleCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    TrainingConfig config = new TrainingConfig(data, split, evalFraction, D.splitSeed(), hidden, batch, dropout,
+    TrainingConfig config = new TrainingConfig(data, split, evalFraction, D.splitSeed(), hidden, network, batch,
+        dropout,
         optimizer, learningRate, momentum, seed, maxEpochs, target, evalEvery, threads, 1, 1, 1, 1, D.pushEncoding(),
         D.pushDensity(), 0, D.sliceSeconds(), D.evalEverySeconds(), false, false);
     if (!config.problems().isEmpty()) {

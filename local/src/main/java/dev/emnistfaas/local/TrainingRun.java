@@ -9,7 +9,7 @@ import dev.emnistfaas.data.LabeledImages;
 import dev.emnistfaas.nn.Evaluation;
 import dev.emnistfaas.nn.Evaluator;
 import dev.emnistfaas.nn.ModelFile;
-import dev.emnistfaas.nn.NetworkShape;
+import dev.emnistfaas.nn.Network;
 import dev.emnistfaas.nn.ParameterVector;
 import dev.emnistfaas.ps.JobStore;
 import dev.emnistfaas.ps.ParameterStore;
@@ -146,6 +146,7 @@ public final class TrainingRun {
       result.put("secondsToTarget", status.path("secondsToTarget").asDouble());
     }
     result.put("bestAccuracy", status.path("bestAccuracy").asDouble());
+    result.put("bestBalancedAccuracy", status.path("bestBalancedAccuracy").asDouble());
     result.put("wallSeconds", wall);
     result.put("reenqueuedSlices", status.path("reenqueuedSlices").asLong());
     result.put("recoveredWorkers", status.path("recoveredWorkers").asLong());
@@ -180,8 +181,7 @@ public final class TrainingRun {
       ObjectNode result) throws IOException {
     // The model to keep is the best one evaluated (the one that reached the target), not wherever SGD's noise
     // left the parameters by the time every worker had seen the stop flag.
-    ParameterVector params = ParameterVector.zeros(new NetworkShape(LabeledImages.PIXELS, config.hidden(),
-        data.train().classes()));
+    ParameterVector params = ParameterVector.zeros(config.networkFor(data.train().classes()));
     Optional<JobStore.BestModel> best = rt.functions().jobs().jobStore().bestModel(job);
     if (best.isPresent()) {
       params.setBytes(best.get().parameters());
@@ -192,10 +192,11 @@ public final class TrainingRun {
       params.set(values);
     }
     ModelFile model = ModelFile.of(params, data.train().mapping());
-    Evaluation finalEval = new Evaluator(params.shape(), data.eval()).evaluate(params);
+    Evaluation finalEval = new Evaluator(params.network(), data.eval()).evaluate(params);
     model.write(dir.resolve("model.bin"));
     result.put("data", data.description());
     result.put("modelAccuracy", finalEval.accuracy());
+    result.put("modelBalancedAccuracy", finalEval.balancedAccuracy());
     result.put("modelLoss", finalEval.meanLoss());
     return finalEval.accuracy();
   }

@@ -177,10 +177,10 @@ class EmnistCommandTest {
     Path data = Path.of(System.getenv("EMNIST_DIR"));
     var mapping = dev.emnistfaas.data.LabelMapping.read(data.resolve("emnist-bymerge-mapping.txt"));
     Path model = results.resolve("small.bin");
-    dev.emnistfaas.nn.ModelFile.of(dev.emnistfaas.nn.ParameterVector.initial(new dev.emnistfaas.nn.NetworkShape(784, 8,
+    dev.emnistfaas.nn.ModelFile.of(dev.emnistfaas.nn.ParameterVector.initial(new dev.emnistfaas.nn.MlpNetwork(784, 8,
         mapping.classes()), 1), mapping).write(model);
     Path mnistModel = results.resolve("mnist.bin");
-    dev.emnistfaas.nn.ModelFile.of(dev.emnistfaas.nn.ParameterVector.initial(new dev.emnistfaas.nn.NetworkShape(784, 8,
+    dev.emnistfaas.nn.ModelFile.of(dev.emnistfaas.nn.ParameterVector.initial(new dev.emnistfaas.nn.MlpNetwork(784, 8,
         10), 1), dev.emnistfaas.data.LabelMapping.of(48, 49, 50, 51, 52, 53, 54, 55, 56, 57)).write(mnistModel);
     assertMistake(runCapturing("data", "bake", "--data", data.toString(), "--project", project.toString(),
         "--model", "digits=" + mnistModel, "--model", "a b=" + model),
