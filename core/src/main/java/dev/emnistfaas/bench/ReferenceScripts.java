@@ -41,8 +41,59 @@ public final class ReferenceScripts {
     return number(List.of(result), "seconds=([0-9.]+)").orElseThrow();
   }
 
+  /** cnn_torch.py's figures for one network and batch. */
+  public record TorchRun(double stepSamplesPerSecond, java.util.Map<Double, Double> secondsToTarget, double best) {}
+
+  /**
+   * Runs cnn_torch.py on one thread: its timed step, and (when {@code epochs} > 0) its training to the targets,
+   * evaluating every {@code evalEvery} samples.
+   */
+  public TorchRun cnnTorch(String python, Path data, String arch, int batch, double epochs, int evalEvery,
+      List<Double> targets) {
+    List<String> out = runWith(python, "cnn_torch.py", "--data", data.toString(), "--arch", arch, "--batch",
+        "" + batch, "--epochs", "" + epochs, "--eval-every", "" + evalEvery, "--threads", "1", "--targets",
+        String.join(",", targets.stream().map(t -> "" + t).toList()));
+    double step = number(out, "STEP batch [0-9]+: [0-9.]+ ms a step, ([0-9.]+) samples/s")
+        .orElseThrow(() -> new IllegalStateException("cnn_torch.py printed no STEP line: " + out));
+    java.util.Map<Double, Double> reached = new java.util.TreeMap<>();
+    Pattern p = Pattern.compile("RESULT target ([0-9.]+): ([0-9.]+) s of training");
+    for (String line : out) {
+      Matcher m = p.matcher(line);
+      if (m.find()) {
+        reached.put(Double.parseDouble(m.group(1)), Double.parseDouble(m.group(2)));
+      }
+    }
+    return new TorchRun(step, reached, number(out, "RESULT best ([0-9.]+)").orElse(Double.NaN));
+  }
+
+  /**
+   * A python3 that imports torch: {@code python3} on the PATH, or Debian's /usr/bin/python3 (where apt-get install
+   * python3-torch puts it) when the PATH's has none; empty when neither does.
+   */
+  public static java.util.Optional<String> torchPython() {
+    for (String python : List.of("python3", "/usr/bin/python3")) {
+      try {
+        Process p = new ProcessBuilder(python, "-c", "import torch").redirectErrorStream(true).start();
+        p.getInputStream().readAllBytes();
+        if (p.waitFor() == 0) {
+          return java.util.Optional.of(python);
+        }
+      } catch (IOException e) {
+        // not this one
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return java.util.Optional.empty();
+      }
+    }
+    return java.util.Optional.empty();
+  }
+
   private List<String> run(String script, String... args) {
-    List<String> cmd = new ArrayList<>(List.of("python3", dir.resolve(script).toString()));
+    return runWith("python3", script, args);
+  }
+
+  private List<String> runWith(String python, String script, String... args) {
+    List<String> cmd = new ArrayList<>(List.of(python, dir.resolve(script).toString()));
     cmd.addAll(List.of(args));
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
     pb.environment().put("OPENBLAS_NUM_THREADS", "1");

@@ -296,16 +296,15 @@ public final class DownpourWorker {
   private static final long WARM_START_GRACE_NANOS = 1_000_000_000L;
 
   /**
-   * Dean et al.'s warm start: a worker other than 0 starts its first slice only once worker 0 alone has pushed
-   * {@code warmStartSamples} samples' worth (it trains for well under a second). It waits only while worker 0 is
-   * training (holds its lease), or for a second for its call to begin: with one queue-worker, as OpenFaaS CE has
-   * by default, worker 0 cannot run while this slice holds the queue, and this worker then starts at once. False
-   * when the job stopped or the slice's time ran out first: the slice then ends untrained.
+   * Dean et al.'s warm start: a worker other than 0 starts its first slice only once worker 0 alone has trained
+   * {@code warmStartSamples} samples. It waits only while worker 0 is training (holds its lease), or for a second
+   * for its call to begin: with one queue-worker, as OpenFaaS CE has by default, worker 0 cannot run while this
+   * slice holds the queue, and this worker then starts at once. False when the job stopped or the slice's time ran
+   * out first: the slice then ends untrained.
    */
   private boolean warmStarted(WorkerLease lease, long deadline) {
-    long pushesNeeded = config.warmStartSamples() / ((long) config.nPush() * config.batch());
     long graceEnds = System.nanoTime() + WARM_START_GRACE_NANOS;
-    while (store.updates() / store.shards() < pushesNeeded) {
+    while (workerZeroSamples() < config.warmStartSamples()) {
       if (jobs.stopReason(job).isPresent() || System.nanoTime() >= deadline) {
         return false;
       }
@@ -321,6 +320,20 @@ public final class DownpourWorker {
       }
     }
     return true;
+  }
+
+  /**
+   * How many samples worker 0 has trained, as far as this worker can tell: the most of its saved position, its
+   * live progress (reported every second) and its pushes applied (each of at least nPush batches). Counting pushes
+   * alone undercounted: a push that waits for the one in flight merges with the next, so under load 80 pushes stood
+   * for 196,000 samples and a second worker waited a whole job.
+   */
+  private long workerZeroSamples() {
+    JobStore.WorkerRecords zero = jobs.workers(job, 1).get(0);
+    long saved = zero.saved().map(WorkerPosition::fromJson).map(WorkerPosition::samples).orElse(0L);
+    long live = zero.live().map(LiveProgress::fromJson).map(LiveProgress::samples).orElse(0L);
+    long pushed = store.updates() / store.shards() * config.nPush() * config.batch();
+    return Math.max(pushed, Math.max(saved, live));
   }
 
   /** The live figures of a running slice, for the status between slice ends. */

@@ -53,6 +53,24 @@ class SingleProcessTrainerTest {
   }
 
   @Test
+  void aBodyNamingAConvolutionalNetworkGetsItsDefaultsForWhatItLeavesOut() {
+    TrainingConfig d = TrainingConfig.downpourDefaults("/data");
+    TrainingConfig cnn = d.withJson("{\"network\": \"c16k3-p2-c32k3-p2-f128\", \"batch\": 32}");
+    assertEquals("c16k3-p2-c32k3-p2-f128", cnn.networkName());
+    assertEquals(32, cnn.batch());
+    assertEquals(0.85, cnn.targetAccuracy());
+    assertEquals(5.0, cnn.evalEverySeconds());
+    assertEquals(0, cnn.warmStartSamples());
+    assertEquals(d.learningRate(), cnn.learningRate());
+    TrainingConfig mlp = d.withJson("{\"network\": \"mlp50\"}");
+    assertEquals("mlp50", mlp.networkName());
+    assertEquals(d.batch(), mlp.batch());
+    assertEquals(d.targetAccuracy(), mlp.targetAccuracy());
+    assertEquals(List.of("network: c16k4: 'c16k4': need 1..1024 filters and an odd kernel 1..11 ('same' padding)"),
+        d.with(java.util.Map.of("network", "c16k4")).problems());
+  }
+
+  @Test
   void jsonOverridesNameTheFieldTheyGetWrong() {
     TrainingConfig d = TrainingConfig.downpourDefaults("/data");
     assertEquals(64, d.withJson("{\"batch\": 64}").batch());

@@ -30,7 +30,8 @@ import picocli.CommandLine.Option;
  * noisy; absolute times mean little across runs).
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
-    description = "Step throughput and time to 75 %%, Java versus the numpy reference scripts, in one run.")
+    description = "Step throughput and time to the target, Java versus the numpy and PyTorch reference scripts, "
+        + "in one run.")
 final class BenchCommand implements Callable<Integer> {
   @Option(names = "--data", description = "EMNIST directory (default: $EMNIST_DIR)")
   String data = System.getenv().getOrDefault("EMNIST_DIR", "");
@@ -50,6 +51,16 @@ final class BenchCommand implements Callable<Integer> {
   @Option(names = "--push-formats-only", description = "only dense against sparse pushes (a few minutes)")
   boolean pushFormatsOnly;
 
+  @Option(names = "--network", description = "the convolutional network compared with cnn_torch.py "
+      + "(default ${DEFAULT-VALUE})")
+  String network = TrainingConfig.CNN_NETWORK;
+
+  @Option(names = "--cnn-only", description = "only the convolutional network's comparison (about 15 minutes)")
+  boolean cnnOnly;
+
+  @Option(names = "--skip-cnn", description = "skip the convolutional network's comparison")
+  boolean skipCnn;
+
   /** Rounds of the step comparison: slow spells on these machines last seconds, so a side needs several chances. */
   private static final int STEP_ROUNDS = 4;
 
@@ -64,6 +75,10 @@ final class BenchCommand implements Callable<Integer> {
     }
     ReferenceScripts numpy = new ReferenceScripts(reference);
     Blas.useThreads(1);
+    if (cnnOnly) {
+      new CnnBenchmark(numpy, data, network, runs).run();
+      return ExitCode.OK.code();
+    }
     OptimizerSetting sgd = new OptimizerSetting(OptimizerSetting.Kind.SGD, 0.1, 0);
     TrainingConfig defaults = TrainingConfig.defaults(data);
     EmnistDataset dataset = EmnistDataset.load(defaults.dataSource());
@@ -167,6 +182,9 @@ final class BenchCommand implements Callable<Integer> {
       double seed = numpy.secondsToTarget("seed", Path.of(data), 0.75);
       System.out.printf("numpy seed reference (the predecessor's algorithm) %7.2f s   java default is %.1fx faster%n",
           seed, seed / javaFrequentEval);
+    }
+    if (!skipCnn) {
+      new CnnBenchmark(numpy, data, network, runs).run();
     }
     return ExitCode.OK.code();
   }
