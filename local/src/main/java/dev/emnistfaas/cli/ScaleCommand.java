@@ -66,6 +66,10 @@ final class ScaleCommand implements Callable<Integer> {
   @Option(names = "--n-push", description = "push every N steps (default: the Downpour default)")
   Integer nPush;
 
+  @Option(names = "--network", description = "the network simulated and timed: mlp (default) or layers such as "
+      + "c16k3-p2-c32k3-p2-f128 (its measured defaults apply; pass --target 0.85 for the CNN's target)")
+  String network = "mlp";
+
   @Option(names = "--no-model", description = "the simulation only")
   boolean noModel;
 
@@ -112,8 +116,11 @@ final class ScaleCommand implements Callable<Integer> {
       }
     }
     TrainingConfig base = TrainingConfig.downpourDefaults(data);
-    TrainingConfig d = base.with(Map.of("nFetch", nFetch == null ? base.nFetch() : nFetch,
+    TrainingConfig d = base.with(Map.of("network", network, "nFetch", nFetch == null ? base.nFetch() : nFetch,
         "nPush", nPush == null ? base.nPush() : nPush));
+    if (!d.problems().isEmpty()) {
+      throw new UsageError("--" + String.join("; --", d.problems()));
+    }
     EmnistDataset dataset = EmnistDataset.load(d.dataSource());
     System.out.println(dataset.description());
     Map<Variant, Map<Integer, Result>> results = simulate(d, dataset);

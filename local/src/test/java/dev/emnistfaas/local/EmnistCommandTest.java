@@ -135,6 +135,10 @@ class EmnistCommandTest {
     assertMistake(runCapturing("train", "--data", data, "--scenario", "no-such.yml"),
         "--scenario: no-such.yml not found");
     assertMistake(runCapturing("train", "--data", data, "--wokers", "2"), "Unknown options: '--wokers', '2'");
+    assertMistake(runCapturing("train", "--data", data, "--network", "c16k3-x"),
+        "--network: c16k3-x: 'x': not a layer (cNkK convolution, p2 pooling, fN dense)");
+    assertMistake(runCapturing("scale", "--data", data, "--network", "c16k4"),
+        "--network: c16k4: 'c16k4': need 1..1024 filters and an odd kernel 1..11 ('same' padding)");
 
     Path truncated = Files.createDirectories(results.resolve("truncated"));
     for (String f : List.of("emnist-bymerge-mapping.txt", "emnist-bymerge-test-labels-idx1-ubyte.gz")) {
