@@ -1,8 +1,9 @@
 package dev.emnistfaas.nn;
 
 /**
- * The MLP (named "mlpH" for H hidden units) inputs → hidden (tanh) → classes (softmax) and where each layer lives in the flat parameter vector:
- * W1 (inputs×hidden, row-major), b1 (hidden), W2 (hidden×classes, row-major), b2 (classes), in that order.
+ * The MLP inputs → hidden (tanh) → classes (softmax), named "mlpH" for H hidden units, and where each layer lives
+ * in the flat parameter vector: W1 (inputs×hidden, row-major), b1 (hidden), W2 (hidden×classes, row-major), b2
+ * (classes), in that order.
  * The same layout is the parameter store's.
  */
 public record MlpNetwork(int inputs, int hidden, int classes) implements Network {

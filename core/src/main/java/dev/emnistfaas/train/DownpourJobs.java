@@ -7,7 +7,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.emnistfaas.data.EmnistFormatException;
 import dev.emnistfaas.data.EmnistSplit;
 import dev.emnistfaas.data.LabelMapping;
-import dev.emnistfaas.data.LabeledImages;
 import dev.emnistfaas.nn.ModelFile;
 import dev.emnistfaas.nn.Network;
 import dev.emnistfaas.nn.ParameterVector;

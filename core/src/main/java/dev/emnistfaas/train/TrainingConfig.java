@@ -7,7 +7,6 @@ import dev.emnistfaas.optim.OptimizerSetting;
 import dev.emnistfaas.ps.PushFormat;
 import java.nio.file.Path;
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.MapperFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;

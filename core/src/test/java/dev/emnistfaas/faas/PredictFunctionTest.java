@@ -11,7 +11,6 @@ import com.openfaas.model.Request;
 import dev.emnistfaas.RealData;
 import dev.emnistfaas.data.LabeledImages;
 import dev.emnistfaas.nn.ModelFile;
-import dev.emnistfaas.nn.MlpNetwork;
 import dev.emnistfaas.nn.ParameterVector;
 import dev.emnistfaas.ps.EmbeddedRedis;
 import dev.emnistfaas.ps.RedisSettings;

@@ -6,7 +6,6 @@ import dev.emnistfaas.bench.ScalingModel.Prediction;
 import dev.emnistfaas.bench.StepTiming;
 import dev.emnistfaas.bench.StoreBenchmark;
 import dev.emnistfaas.data.EmnistDataset;
-import dev.emnistfaas.data.LabeledImages;
 import dev.emnistfaas.nn.Blas;
 import dev.emnistfaas.nn.Network;
 import dev.emnistfaas.optim.OptimizerSetting;
