@@ -15,8 +15,9 @@ import org.bytedeco.javacpp.FloatPointer;
  * allocated once, off the heap.
  *
  * <p>A convolution is im2col + sgemm: the patches of a few images at a time are copied into rows of a patch matrix
- * small enough to stay in the core's cache (about {@link #PATCH_FLOATS} floats), and one OpenBLAS sgemm multiplies
- * it by the layer's weights straight into the channels-last output. The backward pass copies the same patches
+ * small enough to stay in the core's cache (about {@link #PATCH_FLOATS} floats; on the heap, then in bulk off it:
+ * see {@link Patches}), and one OpenBLAS sgemm multiplies it by the layer's weights straight into the channels-last
+ * output. The backward pass copies the same patches
  * again rather than keeping them (re-copying from cache is cheaper than reading a whole batch's patch matrix back
  * from memory), multiplies them by the output gradient into the weight gradient, and, except for the first layer,
  * multiplies the output gradient by the weights into patch gradients that col2im adds back into the input's
@@ -39,6 +40,9 @@ final class ConvPass implements BatchPass {
   private final NativeFloats[] mask;
   private final float[] maskValues;
   private final NativeFloats patches;
+  /** Heap copies for im2col and col2im ({@link Patches}): a chunk's input images, and its patch rows. */
+  private final float[] chunkInput;
+  private final float[] chunkPatches;
   /** Per convolution stage: images per patch chunk, and pointers at each chunk's first output and gradient row. */
   private final int[] chunkImages;
   private final FloatPointer[][] outChunk;
@@ -77,6 +81,7 @@ final class ConvPass implements BatchPass {
     bias = new float[n][];
     biasGrad = new float[n][];
     int patchFloats = 1;
+    int inputFloats = 1;
     int maxMask = 1;
     int block = 0;
     for (int i = 0; i < n; i++) {
@@ -98,6 +103,7 @@ final class ConvPass implements BatchPass {
         int images = Math.max(1, Math.min(rows, PATCH_FLOATS / perImage));
         chunkImages[i] = images;
         patchFloats = Math.max(patchFloats, images * perImage);
+        inputFloats = Math.max(inputFloats, images * s.inFloats());
         int chunks = (rows + images - 1) / images;
         outChunk[i] = new FloatPointer[chunks];
         dOutChunk[i] = new FloatPointer[chunks];
@@ -109,6 +115,8 @@ final class ConvPass implements BatchPass {
       }
     }
     patches = new NativeFloats(patchFloats);
+    chunkInput = new float[inputFloats];
+    chunkPatches = new float[patchFloats];
     maskValues = new float[maxMask];
     int classes = network.classes();
     logits = new float[rows * classes];
@@ -211,12 +219,20 @@ final class ConvPass implements BatchPass {
     int pixels = s.outSide() * s.outSide();
     for (int c = 0, first = 0; first < rows; c++, first += chunkImages[i]) {
       int count = Math.min(chunkImages[i], rows - first);
-      NativeKernels.im2col(in(i).bytes(), first, count, s.inSide(), s.inChannels(), s.kernel(), patches.bytes());
+      copyPatches(i, s, first, count);
       cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, count * pixels, s.outChannels(), k, 1f,
           patches.pointer(), k, params.block(weightBlock[i]), s.outChannels(), 0f, outChunk[i][c], s.outChannels());
       NativeKernels.addBiasRelu(out[i].bytes(), first * pixels * s.outChannels(), count * pixels, s.outChannels(),
           bias[i]);
     }
+  }
+
+  /** Fills the off-heap patch matrix with the patches of images {@code [first, first+count)} of stage i's input. */
+  private void copyPatches(int i, Stage s, int first, int count) {
+    int inputs = count * s.inFloats();
+    in(i).read((long) first * s.inFloats(), chunkInput, 0, inputs);
+    Patches.im2col(chunkInput, count, s.inSide(), s.inChannels(), s.kernel(), chunkPatches);
+    patches.write(0, chunkPatches, 0, count * s.outSide() * s.outSide() * s.weightRows());
   }
 
   private void backward(ParameterVector params, ParameterVector grad) {
@@ -269,15 +285,17 @@ final class ConvPass implements BatchPass {
       int count = Math.min(chunkImages[i], rows - first);
       int at = first * pixels * channels;
       NativeKernels.reluBackward(dOut[i].bytes(), out[i].bytes(), at, count * pixels, channels, biasGrad[i]);
-      NativeKernels.im2col(in(i).bytes(), first, count, s.inSide(), s.inChannels(), s.kernel(), patches.bytes());
+      copyPatches(i, s, first, count);
       cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, k, channels, count * pixels, 1f, patches.pointer(), k,
           dOutChunk[i][c], channels, first == 0 ? 0f : 1f, grad.block(weightBlock[i]), channels);
       if (i > 0) {
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, count * pixels, k, channels, 1f, dOutChunk[i][c],
             channels, params.block(weightBlock[i]), channels, 0f, patches.pointer(), k);
-        NativeKernels.zero(dOut[i - 1].bytes(), first * s.inFloats(), count * s.inFloats());
-        NativeKernels.col2im(patches.bytes(), first, count, s.inSide(), s.inChannels(), s.kernel(),
-            dOut[i - 1].bytes());
+        int inputs = count * s.inFloats();
+        patches.read(0, chunkPatches, 0, count * pixels * k);
+        java.util.Arrays.fill(chunkInput, 0, inputs, 0f);
+        Patches.col2im(chunkPatches, count, s.inSide(), s.inChannels(), s.kernel(), chunkInput);
+        dOut[i - 1].write((long) first * s.inFloats(), chunkInput, 0, inputs);
       }
     }
     grad.put(blockOffsets[weightBlock[i] + 1], biasGrad[i], 0, channels);

@@ -9,12 +9,9 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * The element-wise and data-movement loops of a convolutional pass, on off-heap floats in native byte buffers
- * (float {@code i} at byte {@code 4i}) with the JDK's vector API: bias and ReLU, their gradients, max-pooling,
- * and the patch copies of im2col. Activations are channels-last, so a channel loop is one run of lanes.
- *
- * <p>The vector loads and stores are written out rather than wrapped in helpers: each call level counts against
- * the JIT's inlining depth, and a vector operation that is not inlined into its loop allocates its lanes on the
- * heap (measured: the first version, with helpers, allocated 0.3-0.5 KB per image in some JVM runs).
+ * (float {@code i} at byte {@code 4i}) with the JDK's vector API: bias and ReLU, their gradients, and max-pooling.
+ * Activations are channels-last, so a channel loop is one run of lanes.
+
  */
 final class NativeKernels {
   private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
@@ -29,30 +26,6 @@ final class NativeKernels {
 
   private static void put(ByteBuffer b, int i, float v) {
     b.putFloat(i * Float.BYTES, v);
-  }
-
-  /** dst[d .. d+n) ← src[s .. s+n). */
-  static void copy(ByteBuffer src, int s, ByteBuffer dst, int d, int n) {
-    int i = 0;
-    for (; i <= n - L; i += L) {
-      FloatVector.fromByteBuffer(F, src, (s + i) * 4, NATIVE).intoByteBuffer(dst, (d + i) * 4, NATIVE);
-    }
-    for (; i < n; i++) {
-      put(dst, d + i, get(src, s + i));
-    }
-  }
-
-  /** dst[d .. d+n) += src[s .. s+n). */
-  static void addInto(ByteBuffer src, int s, ByteBuffer dst, int d, int n) {
-    int i = 0;
-    for (; i <= n - L; i += L) {
-      FloatVector sum = FloatVector.fromByteBuffer(F, dst, (d + i) * 4, NATIVE)
-          .add(FloatVector.fromByteBuffer(F, src, (s + i) * 4, NATIVE));
-      sum.intoByteBuffer(dst, (d + i) * 4, NATIVE);
-    }
-    for (; i < n; i++) {
-      put(dst, d + i, get(dst, d + i) + get(src, s + i));
-    }
   }
 
   /** dst[d .. d+n) ← 0. */
@@ -236,63 +209,4 @@ final class NativeKernels {
     }
   }
 
-  /**
-   * im2col for 'same' padding: for images {@code [first, first+count)} of the channels-last input, one row per
-   * output pixel holding its K×K×channels patch (kernel row, kernel column, channel), zeros outside the image.
-   */
-  static void im2col(ByteBuffer in, int first, int count, int side, int channels, int k, ByteBuffer col) {
-    int pad = k / 2;
-    int run = k * channels;
-    int dst = 0;
-    for (int img = first; img < first + count; img++) {
-      int base = img * side * side * channels;
-      for (int i = 0; i < side; i++) {
-        for (int j = 0; j < side; j++) {
-          int c0 = j - pad;
-          int lo = Math.max(0, -c0);
-          int hi = Math.min(k, side - c0);
-          for (int kh = 0; kh < k; kh++, dst += run) {
-            int r = i + kh - pad;
-            if (r < 0 || r >= side) {
-              zero(col, dst, run);
-              continue;
-            }
-            if (lo > 0) {
-              zero(col, dst, lo * channels);
-            }
-            copy(in, base + (r * side + c0 + lo) * channels, col, dst + lo * channels, (hi - lo) * channels);
-            if (hi < k) {
-              zero(col, dst + hi * channels, (k - hi) * channels);
-            }
-          }
-        }
-      }
-    }
-  }
-
-  /**
-   * The adjoint of {@link #im2col}: adds each patch row of {@code col} back into the channels-last gradient
-   * {@code dIn} of images {@code [first, first+count)}, which the caller has zeroed.
-   */
-  static void col2im(ByteBuffer col, int first, int count, int side, int channels, int k, ByteBuffer dIn) {
-    int pad = k / 2;
-    int run = k * channels;
-    int src = 0;
-    for (int img = first; img < first + count; img++) {
-      int base = img * side * side * channels;
-      for (int i = 0; i < side; i++) {
-        for (int j = 0; j < side; j++) {
-          int c0 = j - pad;
-          int lo = Math.max(0, -c0);
-          int hi = Math.min(k, side - c0);
-          for (int kh = 0; kh < k; kh++, src += run) {
-            int r = i + kh - pad;
-            if (r >= 0 && r < side) {
-              addInto(col, src + lo * channels, dIn, base + (r * side + c0 + lo) * channels, (hi - lo) * channels);
-            }
-          }
-        }
-      }
-    }
-  }
 }
