@@ -152,14 +152,8 @@ final class ConvPass implements BatchPass {
   @Override
   public int evaluate(ParameterVector params, int n) {
     forward(params, 0f, null);
-    int correct = 0;
-    double loss = 0;
-    for (int k = 0; k < n; k++) {
-      correct += predicted[k] == labels[k] ? 1 : 0;
-      loss += rowLoss[k];
-    }
-    lastLoss = loss;
-    return correct;
+    lastLoss = SoftmaxLoss.summedLoss(rowLoss, n);
+    return SoftmaxLoss.correct(predicted, labels, n);
   }
 
   @Override

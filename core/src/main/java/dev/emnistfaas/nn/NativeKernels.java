@@ -57,22 +57,6 @@ final class NativeKernels {
     }
   }
 
-  /** Each row: v ← v + bias (the output layer's logits). */
-  static void addBias(ByteBuffer b, int from, int rows, int cols, float[] bias) {
-    int bound = F.loopBound(cols);
-    for (int r = 0; r < rows; r++) {
-      int base = from + r * cols;
-      int j = 0;
-      for (; j < bound; j += L) {
-        FloatVector v = FloatVector.fromByteBuffer(F, b, (base + j) * 4, NATIVE);
-        v.add(FloatVector.fromArray(F, bias, j)).intoByteBuffer(b, (base + j) * 4, NATIVE);
-      }
-      for (; j < cols; j++) {
-        put(b, base + j, get(b, base + j) + bias[j]);
-      }
-    }
-  }
-
   /**
    * The gradient through ReLU, row by row: d ← d where the layer's output y is positive, else 0; the new d's
    * column sums are added to {@code biasGrad}.

@@ -43,6 +43,24 @@ final class SoftmaxLoss {
     return loss;
   }
 
+  /** How many of the first {@code n} rows' predictions match their labels. */
+  static int correct(int[] predicted, int[] labels, int n) {
+    int correct = 0;
+    for (int k = 0; k < n; k++) {
+      correct += predicted[k] == labels[k] ? 1 : 0;
+    }
+    return correct;
+  }
+
+  /** The summed loss of the first {@code n} rows. */
+  static double summedLoss(double[] rowLoss, int n) {
+    double loss = 0;
+    for (int k = 0; k < n; k++) {
+      loss += rowLoss[k];
+    }
+    return loss;
+  }
+
   /** The gradient of the mean loss with respect to the logits: (probabilities − one-hot) / rows, into {@code out}. */
   static void gradient(float[] probabilities, int[] labels, int rows, int n, float[] out) {
     float invRows = 1f / rows;

@@ -59,14 +59,7 @@ class ConvGradientCheckTest {
       int to = b + 1 < blocks.length ? blocks[b + 1] : network.size();
       int[] picked = pick.ints(from, to).distinct().limit(Math.min(12, to - from)).toArray();
       for (int i : picked) {
-        float original = params.get(i);
-        float eps = 3e-4f;
-        params.put(i, original + eps);
-        double plus = pass.train(params, scratch, dropout, new SplitMix64(99));
-        params.put(i, original - eps);
-        double minus = pass.train(params, scratch, dropout, new SplitMix64(99));
-        params.put(i, original);
-        double numeric = (plus - minus) / (2 * eps);
+        double numeric = GradientCheckTest.centralDifference(pass, params, scratch, i, 3e-4f, dropout);
         double analytic = grad.get(i);
         if (Math.abs(numeric - analytic) > 1e-3 + 5e-2 * Math.abs(numeric)) {
           wrong.add("parameter " + i + " of block " + b + ": numeric " + numeric + ", analytic " + analytic);

@@ -32,6 +32,21 @@ class GradientCheckTest {
     return new LabeledImages(px, labels, LabelMapping.of(codes));
   }
 
+  /**
+   * The loss's derivative in parameter {@code i} by central differences of step {@code eps}, the same dropout mask
+   * on both sides (seed 99); {@code params} is left as it was.
+   */
+  static double centralDifference(BatchPass pass, ParameterVector params, ParameterVector scratch, int i, float eps,
+      float dropout) {
+    float original = params.get(i);
+    params.put(i, original + eps);
+    double plus = pass.train(params, scratch, dropout, new SplitMix64(99));
+    params.put(i, original - eps);
+    double minus = pass.train(params, scratch, dropout, new SplitMix64(99));
+    params.put(i, original);
+    return (plus - minus) / (2 * eps);
+  }
+
   @Test
   void analyticGradientMatchesFiniteDifferences() {
     check(0f);
@@ -68,14 +83,7 @@ class GradientCheckTest {
         if (i < SHAPE.b1Offset() && Math.abs(grad.get(i)) < 1e-4) {
           continue; // W1 rows of pixels that are 0 in every image have exactly zero gradient: too easy.
         }
-        float original = params.get(i);
-        float eps = 1e-2f;
-        params.put(i, original + eps);
-        double plus = pass.train(params, scratch, dropout, new SplitMix64(99));
-        params.put(i, original - eps);
-        double minus = pass.train(params, scratch, dropout, new SplitMix64(99));
-        params.put(i, original);
-        double numeric = (plus - minus) / (2 * eps);
+        double numeric = centralDifference(pass, params, scratch, i, 1e-2f, dropout);
         double analytic = grad.get(i);
         assertEquals(numeric, analytic, 2e-3 + 2e-2 * Math.abs(numeric),
             "parameter " + i + " (dropout " + dropout + ")");
