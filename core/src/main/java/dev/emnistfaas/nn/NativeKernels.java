@@ -30,10 +30,9 @@ final class NativeKernels {
 
   /** dst[d .. d+n) ← 0. */
   static void zero(ByteBuffer dst, int d, int n) {
-    FloatVector z = FloatVector.zero(F);
     int i = 0;
     for (; i <= n - L; i += L) {
-      z.intoByteBuffer(dst, (d + i) * 4, NATIVE);
+      FloatVector.zero(F).intoByteBuffer(dst, (d + i) * 4, NATIVE);
     }
     for (; i < n; i++) {
       put(dst, d + i, 0f);
@@ -42,14 +41,13 @@ final class NativeKernels {
 
   /** Each of {@code rows} rows of {@code cols} floats from float {@code from}: v ← max(v + bias, 0). */
   static void addBiasRelu(ByteBuffer b, int from, int rows, int cols, float[] bias) {
-    FloatVector zero = FloatVector.zero(F);
     int bound = F.loopBound(cols);
     for (int r = 0; r < rows; r++) {
       int base = from + r * cols;
       int j = 0;
       for (; j < bound; j += L) {
         FloatVector v = FloatVector.fromByteBuffer(F, b, (base + j) * 4, NATIVE);
-        v.add(FloatVector.fromArray(F, bias, j)).max(zero).intoByteBuffer(b, (base + j) * 4, NATIVE);
+        v.add(FloatVector.fromArray(F, bias, j)).max(0f).intoByteBuffer(b, (base + j) * 4, NATIVE);
       }
       for (; j < cols; j++) {
         put(b, base + j, Math.max(get(b, base + j) + bias[j], 0f));
@@ -62,15 +60,14 @@ final class NativeKernels {
    * column sums are added to {@code biasGrad}.
    */
   static void reluBackward(ByteBuffer d, ByteBuffer y, int from, int rows, int cols, float[] biasGrad) {
-    FloatVector zero = FloatVector.zero(F);
     int bound = F.loopBound(cols);
     for (int r = 0; r < rows; r++) {
       int base = from + r * cols;
       int j = 0;
       for (; j < bound; j += L) {
         FloatVector out = FloatVector.fromByteBuffer(F, y, (base + j) * 4, NATIVE);
-        VectorMask<Float> on = out.compare(VectorOperators.GT, zero);
-        FloatVector g = zero.blend(FloatVector.fromByteBuffer(F, d, (base + j) * 4, NATIVE), on);
+        VectorMask<Float> off = out.compare(VectorOperators.LE, 0f);
+        FloatVector g = FloatVector.fromByteBuffer(F, d, (base + j) * 4, NATIVE).blend(0f, off);
         g.intoByteBuffer(d, (base + j) * 4, NATIVE);
         g.add(FloatVector.fromArray(F, biasGrad, j)).intoArray(biasGrad, j);
       }
@@ -150,7 +147,6 @@ final class NativeKernels {
     if (side % 2 != 0) {
       zero(dIn, 0, images * side * side * channels);
     }
-    FloatVector zero = FloatVector.zero(F);
     int bound = F.loopBound(channels);
     for (int img = 0; img < images; img++) {
       for (int oi = 0; oi < half; oi++) {
@@ -162,6 +158,7 @@ final class NativeKernels {
           int o = ((img * half + oi) * half + oj) * channels;
           int ch = 0;
           for (; ch < bound; ch += L) {
+            FloatVector zero = FloatVector.zero(F);
             FloatVector y = FloatVector.fromByteBuffer(F, out, (o + ch) * 4, NATIVE);
             FloatVector g = FloatVector.fromByteBuffer(F, dOut, (o + ch) * 4, NATIVE);
             FloatVector va = FloatVector.fromByteBuffer(F, in, (a + ch) * 4, NATIVE);
