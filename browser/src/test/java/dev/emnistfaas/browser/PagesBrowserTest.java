@@ -42,9 +42,9 @@ import org.openqa.selenium.support.ui.WebDriverWait;
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class PagesBrowserTest {
-  /** Characters drawn; the issue asks for at least 50, and 70 % of the top answers right. */
+  /** Characters drawn, and the share of top answers that must be right. */
   private static final int DRAWN = 100;
-  private static final double REQUIRED_TOP1 = 0.70;
+  private static final double REQUIRED_TOP1 = 0.80;
   /** Canvas pixels per EMNIST pixel (the page's canvas is 280×280). */
   private static final int SCALE = 10;
   /** Generous: the machine may be shared; nothing here is a timing assertion. */
@@ -71,9 +71,11 @@ class PagesBrowserTest {
         .build();
     browser = new ChromeDriver(service, options);
     browser.manage().window().setSize(new Dimension(1100, 1300));
-    // A target above the default 75 %: the job runs long enough (13 s here) for the page to watch it learn, and the
-    // model reads well enough that 70 % of drawn characters right is not left to chance (80 % measured).
-    job = new GatewayJobClient(runtime.gatewayUrl()).start("{\"workers\": 2, \"targetAccuracy\": 0.82}");
+    // The convolutional network to 86 %: the job runs long enough (about a minute here) for the page to watch it
+    // learn, and its model reads 84-88 of the 100 drawn characters (an MLP trained to 82 % read 77-81), so 80 % is
+    // not left to chance. Most misreads are EMNIST's own ambiguities: O as 0, I as 1.
+    job = new GatewayJobClient(runtime.gatewayUrl())
+        .start("{\"workers\": 2, \"network\": \"" + TrainingConfig.CNN_NETWORK + "\", \"targetAccuracy\": 0.86}");
   }
 
   @AfterAll
