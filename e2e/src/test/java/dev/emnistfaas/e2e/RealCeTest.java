@@ -133,6 +133,36 @@ class RealCeTest {
     }
   }
 
+  /**
+   * The convolutional network to 85 % (its defaults from the body's network alone) with one worker, then two, each
+   * on three fresh pods: both finish well; the times are printed, not asserted (the machine may be shared).
+   */
+  @Test
+  @Order(1)
+  void convolutionalNetworkWithOneWorkerThenTwo() throws Exception {
+    double[] seconds = new double[2];
+    for (int workers = 1; workers <= 2; workers++) {
+      try (CeHarness h = CeHarness.up(CeHarness.Setup.clusterLike())) {
+        JobWatch job = JobWatch.start(h.gateway(),
+            "{\"workers\": " + workers + ", \"network\": \"c16k3-p2-c32k3-p2-f128\"}");
+        JsonNode s = job.awaitDone(TIMEOUT, POLL);
+        assertFinishedWell("convolutional M=" + workers, h, job, s, 0);
+        assertEquals(0.85, s.path("targetAccuracy").asDouble(), s.toPrettyString());
+        assertEquals("c16k3-p2-c32k3-p2-f128", s.path("network").asText(), s.toPrettyString());
+        seconds[workers - 1] = s.path("secondsToTarget").asDouble();
+        StringBuilder rates = new StringBuilder();
+        for (JsonNode w : s.path("workers")) {
+          rates.append(String.format(" worker %d: %d samples, %.0f samples/s, %d slices, %.0f %% waiting;",
+              w.path("worker").asInt(), w.path("samples").asLong(), w.path("samplesPerSecond").asDouble(),
+              w.path("slices").asLong(), 100 * w.path("waitFraction").asDouble()));
+        }
+        figure("convolutional M=" + workers + " workers", rates.toString().trim());
+      }
+    }
+    figure("convolutional M=2 against M=1", String.format("%.1f s against %.1f s to 85 %%: %.2fx", seconds[1],
+        seconds[0], seconds[1] / seconds[0]));
+  }
+
   /** Sparse pushes on the real components: three workers on three pods, 1 % of the entries a push. */
   @Test
   @Order(1)
