@@ -28,16 +28,22 @@ import java.util.Optional;
  *       {@code basic-auth-password}, when present.
  *   <li>The Redis settings ({@link RedisSettings}); a function needs {@code REDIS_URL}.
  *   <li>{@code job_ttl_seconds}: how long a job's keys live (default one day).
+ *   <li>Who may do what ({@link ApiAccess}: the secret {@value ApiAccess#TOKEN_SECRET}, {@code read_access}) and
+ *       what a job may ask for ({@link Quotas}).
+ *   <li>{@code secrets_dir}: where the secret files are, default {@code /var/openfaas/secrets} (where OpenFaaS
+ *       mounts them).
  *   <li>One variable per training knob, named like the config field ({@code batch=32}, {@code workers=2}):
  *       the defaults a setup request's JSON body overrides.
  * </ul>
  */
 public record FunctionSettings(URI gateway, URI publicGateway, Optional<String> basicAuth, RedisSettings redis,
-    Duration jobTtl, TrainingConfig defaults) {
+    Duration jobTtl, TrainingConfig defaults, ApiAccess access, Quotas quotas) {
   private static final ObjectMapper JSON = new ObjectMapper();
 
   public static FunctionSettings fromEnvironment() {
-    return fromEnvironment(System.getenv(), RedisSettings.SECRETS_DIR);
+    Map<String, String> env = System.getenv();
+    String dir = env.getOrDefault("secrets_dir", "");
+    return fromEnvironment(env, dir.isBlank() ? RedisSettings.SECRETS_DIR : Path.of(dir));
   }
 
   public static FunctionSettings fromEnvironment(Map<String, String> env, Path secrets) {
@@ -57,7 +63,8 @@ public record FunctionSettings(URI gateway, URI publicGateway, Optional<String> 
     }
     long ttl = Long.parseLong(env.getOrDefault("job_ttl_seconds", "86400"));
     return new FunctionSettings(gateway, publicGateway, auth, RedisSettings.fromEnvironment(env, secrets),
-        Duration.ofSeconds(ttl), defaultsFrom(env));
+        Duration.ofSeconds(ttl), defaultsFrom(env), ApiAccess.fromEnvironment(env, secrets),
+        Quotas.fromEnvironment(env));
   }
 
   /** {@code value} as an http(s) address without trailing slashes; names {@code variable} when it is not one. */

@@ -32,6 +32,15 @@ final class JsonResponse {
     return of(status, JSON.createObjectNode().put("error", message));
   }
 
+  /** A request refused by {@link ApiAccess}: logged as one line; a 401 names the scheme it wants. */
+  static IResponse refused(PrintStream log, String function, String request, ApiAccess.Refusal refusal) {
+    IResponse r = error(log, function, request, refusal.status(), refusal.reason());
+    if (refusal.status() == 401) {
+      r.setHeader("WWW-Authenticate", "Bearer realm=\"emnist\"");
+    }
+    return r;
+  }
+
   /** A 5xx answer for an unexpected failure, logged with its stack trace. */
   static IResponse failure(PrintStream log, String function, String request, int status, Throwable cause) {
     synchronized (log) {

@@ -24,8 +24,10 @@ import java.util.Optional;
  *       {@code ?job=ID}) → the five likeliest characters, and the 28×28 image the network read.
  *   <li>Neither job nor model: the newest job with an evaluated model, else the first baked model.
  *   <li>{@code ?models=1}: the jobs and baked models to choose from.
- *   <li>An empty body (a browser's GET): the drawing page.
+ *   <li>An empty body (a browser's GET): the drawing page, to anyone (it holds no data).
  * </ul>
+ * Predictions and the list of models are reads: they need the API token unless reads are public
+ * ({@link ApiAccess}).
  * Bad input is refused with a 4xx that says what is wrong; every refusal and failure is logged to stderr.
  */
 public final class PredictFunction {
@@ -53,12 +55,18 @@ public final class PredictFunction {
     if (asset != null) {
       return asset;
     }
+    boolean page = !query.containsKey("models") && (request.getBody() == null || request.getBody().isEmpty());
+    if (page) {
+      return WebPages.PREDICT.response();
+    }
+    String what = query.containsKey("models") ? "the list of models" : "a prediction";
+    Optional<ApiAccess.Refusal> refusal = runtime.settings().access().refuseRead(request);
+    if (refusal.isPresent()) {
+      return JsonResponse.refused(log, NAME, what, refusal.get());
+    }
     try {
       if (query.containsKey("models")) {
         return JsonResponse.of(200, choices());
-      }
-      if (request.getBody() == null || request.getBody().isEmpty()) {
-        return WebPages.PREDICT.response();
       }
       return JsonResponse.of(200, predict(PredictRequest.parse(request)));
     } catch (PredictRequest.Refused e) {

@@ -28,9 +28,12 @@ import java.util.concurrent.TimeUnit;
  * for an emnist-train call; a slice dropped by the platform (429 from a busy pod, 5xx) is queued again, after a
  * short backoff kept off the callback's own answer (the CE queue-worker waits for it).
  * With a body (a JSON object of config overrides, {@code {}} for the defaults): validate — every problem is
- * listed at once, 400, and nothing is written; over 64 KB, 413 — then write the initial parameters and the
+ * listed at once, 400, and nothing is written; over 64 KB, 413; past the installation's {@link Quotas}, 400 or
+ * (too many jobs running) 429 — then write the initial parameters and the
  * config to Redis, start the M workers with asynchronous emnist-train calls, and answer 202 with the job id.
- * An empty body (a browser's GET) never starts a job: it answers how to start one and the newest jobs. (The OpenFaaS Java entrypoint does not pass the HTTP method to handlers, so the query
+ * An empty body (a browser's GET) never starts a job: it answers how to start one and the newest jobs.
+ * Creating and cancelling need the API token, reading needs it unless reads are public ({@link ApiAccess});
+ * the pages themselves hold no data and are served to anyone. (The OpenFaaS Java entrypoint does not pass the HTTP method to handlers, so the query
  * decides.) A browser (Accept: text/html) gets pages instead of JSON: the list of jobs, and with {@code ?job=ID}
  * the live page of that job, which follows its JSON status every second.
  */
@@ -76,21 +79,29 @@ public final class SetupFunction {
     Map<String, String> query = request.getQuery() == null ? Map.of() : request.getQuery();
     String job = query.get("job");
     String what = query.containsKey("callback") ? "the callback " + request.getQueryRaw()
-        : job != null ? "the status of job " + job : "a new job";
+        : job != null && query.containsKey("cancel") ? "cancelling job " + job
+        : job != null ? "the status of job " + job : blank(request.getBody()) ? "the list of jobs" : "a new job";
     IResponse asset = WebPages.asset(query);
     if (asset != null) {
       return asset;
     }
     if (WebPages.browserAsked(request) && !query.containsKey("callback") && !query.containsKey("cancel")
-        && (request.getBody() == null || request.getBody().isBlank())) {
+        && blank(request.getBody())) {
       return (job != null ? WebPages.JOB : WebPages.JOBS).response();
     }
     try {
       if (query.containsKey("callback")) {
         return callback(request, query);
       }
+      boolean changes = query.containsKey("cancel") || (job == null && !blank(request.getBody()));
+      ApiAccess access = runtime.settings().access();
+      Optional<ApiAccess.Refusal> refusal = changes ? access.refuseChange(request) : access.refuseRead(request);
+      if (refusal.isPresent()) {
+        return JsonResponse.refused(log, NAME, what, refusal.get());
+      }
       if (job != null && query.containsKey("cancel")) {
         runtime.jobs().cancel(job, KEEP_CANCELLED);
+        log.println(NAME + ": job " + job + " cancelled by a caller with the API token");
         return status(job);
       }
       return job != null ? status(job) : create(request.getBody());
@@ -169,6 +180,10 @@ public final class SetupFunction {
     }
   }
 
+  private static boolean blank(String body) {
+    return body == null || body.isBlank();
+  }
+
   private static int parseInt(String s, int fallback) {
     try {
       return s == null ? fallback : Integer.parseInt(s.trim());
@@ -189,6 +204,9 @@ public final class SetupFunction {
         + "for the defaults below");
     usage.add("follow a job: GET " + self + "?job=ID");
     usage.add("cancel a job: GET " + self + "?job=ID&cancel=1");
+    usage.add("every call but the pages sends Authorization: Bearer TOKEN, TOKEN being the " + ApiAccess.TOKEN_SECRET
+        + " secret" + (runtime.settings().access().reads() == ApiAccess.ReadAccess.PUBLIC
+            ? " (reading is public here: only starting and cancelling need it)" : ""));
     out.set("jobs", runtime.jobs().list(20));
     out.set("defaults", JsonResponse.JSON.valueToTree(runtime.settings().defaults()));
     return JsonResponse.of(200, out);
@@ -207,12 +225,20 @@ public final class SetupFunction {
     TrainingConfig config = runtime.jobs().resolved(overrides.config());
     List<String> problems = new ArrayList<>(overrides.problems());
     problems.addAll(DownpourJobs.problems(config));
-    if (!problems.isEmpty()) {
-      log.println(NAME + ": HTTP 400 for a new job: " + String.join("; ", problems));
-      return JsonResponse.invalid(problems);
-    }
+    Quotas quotas = runtime.settings().quotas();
     String job;
     try {
+      if (problems.isEmpty()) {
+        problems.addAll(quotas.problems(config, runtime.jobs().parameters(config)));
+      }
+      if (!problems.isEmpty()) {
+        log.println(NAME + ": HTTP 400 for a new job: " + String.join("; ", problems));
+        return JsonResponse.invalid(problems);
+      }
+      Optional<String> busy = quotas.refuseAnother(runtime.jobs().runningJobs());
+      if (busy.isPresent()) {
+        return JsonResponse.error(log, NAME, "a new job", 429, busy.get());
+      }
       job = runtime.jobs().create(config);
     } catch (EmnistFormatException e) {
       return JsonResponse.invalid(List.of("dataDir: " + e.getMessage()));

@@ -19,12 +19,13 @@ enum WebPages {
   JOB("pages/job.html", "text/html; charset=utf-8"),
   PREDICT("pages/predict.html", "text/html; charset=utf-8"),
   STYLE("pages/style.css", "text/css; charset=utf-8"),
+  AUTH_JS("pages/auth.js", "text/javascript; charset=utf-8"),
   UPLOT_JS("/META-INF/resources/webjars/uplot/1.6.30/dist/uPlot.iife.min.js", "text/javascript; charset=utf-8"),
   UPLOT_CSS("/META-INF/resources/webjars/uplot/1.6.30/dist/uPlot.min.css", "text/css; charset=utf-8");
 
   /** The files a page may ask for with {@code ?asset=NAME}. */
-  private static final Map<String, WebPages> ASSETS = Map.of("style.css", STYLE, "uPlot.iife.min.js", UPLOT_JS,
-      "uPlot.min.css", UPLOT_CSS);
+  private static final Map<String, WebPages> ASSETS = Map.of("style.css", STYLE, "auth.js", AUTH_JS,
+      "uPlot.iife.min.js", UPLOT_JS, "uPlot.min.css", UPLOT_CSS);
 
   private final String resource;
   private final String contentType;

@@ -67,6 +67,27 @@ public final class DownpourJobs {
     return config.shards() != 0 ? config : config.with(Map.of("shards", redis.masters()));
   }
 
+  /** How many parameters a job of {@code config} trains (its network on the data's classes). */
+  public long parameters(TrainingConfig config) {
+    return config.networkFor(labelMapping(config).classes()).size();
+  }
+
+  /**
+   * How many of the newest jobs are running (not stopping, done or failed); jobs older than the newest
+   * {@value #RUNNING_SCAN} are not looked at.
+   */
+  public int runningJobs() {
+    int running = 0;
+    for (JsonNode job : list(RUNNING_SCAN)) {
+      if (job.path("state").asText().equals(JobState.RUNNING.name().toLowerCase(Locale.ROOT))) {
+        running++;
+      }
+    }
+    return running;
+  }
+
+  private static final int RUNNING_SCAN = 200;
+
   /**
    * Writes the initial parameters and the config ({@link #resolved}); returns the new job's id. The config must
    * be problem-free.

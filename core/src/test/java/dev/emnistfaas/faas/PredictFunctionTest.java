@@ -1,6 +1,7 @@
 package dev.emnistfaas.faas;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -26,6 +27,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Base64;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import javax.imageio.ImageIO;
@@ -54,7 +56,7 @@ class PredictFunctionTest {
     TrainingConfig defaults = TrainingConfig.downpourDefaults(RealData.dir().toString());
     runtime = new FunctionRuntime(new FunctionSettings(URI.create("http://127.0.0.1:9"),
         URI.create("http://127.0.0.1:9"), Optional.empty(), RedisSettings.local(server.url()), Duration.ofHours(1),
-        defaults));
+        defaults, ACCESS, Quotas.DEFAULT));
     predict = new PredictFunction(runtime, new PrintStream(LOG, true, StandardCharsets.UTF_8));
     eval = RealData.dataset().eval();
     SingleProcessTrainer trainer = new SingleProcessTrainer(TrainingConfig.defaults(RealData.dir().toString())
@@ -72,8 +74,18 @@ class PredictFunctionTest {
     server.close();
   }
 
+  private static final String TOKEN = "predict-test-token-0123456789";
+  private static final ApiAccess ACCESS = new ApiAccess(Optional.of(TOKEN), ApiAccess.ReadAccess.TOKEN);
+
+  /** {@code headers} and the API token. */
+  private static Map<String, String> authorized(Map<String, String> headers) {
+    Map<String, String> all = new java.util.HashMap<>(headers);
+    all.put("Authorization", "Bearer " + TOKEN);
+    return all;
+  }
+
   private static IResponse call(String body, Map<String, String> headers, Map<String, String> query) {
-    return predict.handle(new Request(body, headers, toQuery(query), "/"));
+    return predict.handle(new Request(body, authorized(headers), toQuery(query), "/"));
   }
 
   private static String toQuery(Map<String, String> query) {
@@ -221,15 +233,16 @@ class PredictFunctionTest {
     ModelFile.of(trained, eval.mapping()).write(data.resolve("model-bymerge.bin"));
     try (FunctionRuntime baked = new FunctionRuntime(new FunctionSettings(URI.create("http://127.0.0.1:9"),
         URI.create("http://127.0.0.1:9"), Optional.empty(), RedisSettings.local(server.url()), Duration.ofHours(1),
-        TrainingConfig.downpourDefaults(data.toString())))) {
+        TrainingConfig.downpourDefaults(data.toString()), ACCESS, Quotas.DEFAULT))) {
       PredictFunction function = new PredictFunction(baked, new PrintStream(LOG, true, StandardCharsets.UTF_8));
-      IResponse r = function.handle(new Request(pixelsBody(eval.upright(1), "model", "bymerge"), Map.of()));
+      IResponse r = function.handle(new Request(pixelsBody(eval.upright(1), "model", "bymerge"),
+          authorized(Map.of())));
       assertEquals(200, r.getStatusCode(), r.getBody());
       assertEquals("model bymerge", json(r).path("source").asText());
-      JsonNode choices = json(function.handle(new Request("", Map.of(), "models=1", "/")));
+      JsonNode choices = json(function.handle(new Request("", authorized(Map.of()), "models=1", "/")));
       assertEquals("bymerge", choices.path("models").path(0).asText());
       assertRefused(404, "no model other in this image; it has bymerge",
-          function.handle(new Request(pixelsBody(eval.upright(1), "model", "other"), Map.of())));
+          function.handle(new Request(pixelsBody(eval.upright(1), "model", "other"), authorized(Map.of()))));
     }
   }
 
@@ -252,5 +265,18 @@ class PredictFunctionTest {
       listed |= j.path("job").asText().equals(job) && j.path("bestAccuracy").asDouble() >= 0.75;
     }
     assertTrue(listed, "the trained job is not listed: " + choices);
+  }
+
+  @Test
+  void predictionsAndTheModelListWantTheTokenThePageDoesNot() throws IOException {
+    String body = pixelsBody(eval.upright(0), "job", job);
+    for (Request r : List.of(new Request(body, Map.of()), new Request("", Map.of(), "models=1", "/"),
+        new Request(body, Map.of("Authorization", "Bearer not-" + TOKEN)))) {
+      IResponse answer = predict.handle(r);
+      assertEquals(401, answer.getStatusCode(), answer.getBody());
+      assertFalse(answer.getBody().contains("\"top\"") || answer.getBody().contains("\"jobs\""), answer.getBody());
+    }
+    assertEquals(200, predict.handle(new Request("", Map.of("Accept", "text/html"))).getStatusCode());
+    assertEquals(200, predict.handle(new Request(body, authorized(Map.of()))).getStatusCode());
   }
 }

@@ -33,11 +33,7 @@ class SetupFunctionTest {
   @BeforeAll
   static void start() {
     server = EmbeddedRedis.start();
-    // No gateway listens there: a body that got as far as starting workers would fail the test.
-    runtime = new FunctionRuntime(new FunctionSettings(URI.create("http://127.0.0.1:9"),
-        URI.create("http://127.0.0.1:9"), Optional.empty(),
-        RedisSettings.local(server.url()), Duration.ofHours(1),
-        TrainingConfig.downpourDefaults(RealData.dir().toString())));
+    runtime = runtime(new ApiAccess(Optional.of(TOKEN), ApiAccess.ReadAccess.TOKEN), new Quotas(8, 1000, 2_000_000));
     setup = new SetupFunction(runtime, new PrintStream(LOG, true, StandardCharsets.UTF_8));
   }
 
@@ -47,12 +43,22 @@ class SetupFunctionTest {
     server.close();
   }
 
+  private static final String TOKEN = "0123456789abcdef-test-token";
+  private static final Map<String, String> AUTHORIZED = Map.of("Authorization", "Bearer " + TOKEN);
+
+  /** A runtime on the test's Redis with no gateway listening: a body that got as far as starting workers fails. */
+  private static FunctionRuntime runtime(ApiAccess access, Quotas quotas) {
+    return new FunctionRuntime(new FunctionSettings(URI.create("http://127.0.0.1:9"), URI.create("http://127.0.0.1:9"),
+        Optional.empty(), RedisSettings.local(server.url()), Duration.ofHours(1),
+        TrainingConfig.downpourDefaults(RealData.dir().toString()), access, quotas));
+  }
+
   private static long keys() {
     return runtime.redis().call(j -> j.dbSize());
   }
 
   private static IResponse post(String body) {
-    return setup.handle(new Request(body, Map.of()));
+    return setup.handle(new Request(body, AUTHORIZED));
   }
 
   private static JsonNode json(IResponse r) throws Exception {
@@ -139,8 +145,97 @@ class SetupFunctionTest {
     assertTrue(uplot.getBody().contains("uPlot"));
     assertEquals(404, setup.handle(new Request("", Map.of(), "asset=pages/job.html", "/")).getStatusCode());
     // Scripts and curl (no Accept for HTML) still get JSON; the job page's own fetches ask for JSON.
-    assertEquals(404, setup.handle(new Request("", Map.of("Accept", "application/json"), "job=abc", "/"))
-        .getStatusCode());
+    assertEquals(404, setup.handle(new Request("", Map.of("Accept", "application/json", "Authorization",
+        "Bearer " + TOKEN), "job=abc", "/")).getStatusCode());
+    // The pages hold no data and come to anyone; their data calls carry the token (auth.js).
+    IResponse auth = setup.handle(new Request("", Map.of(), "asset=auth.js", "/"));
+    assertTrue(auth.getBody().contains("Authorization: 'Bearer '"), auth.getBody());
     assertEquals(before, keys(), "a page wrote to Redis");
+  }
+
+  /** 401 with one line, logged, WWW-Authenticate named, and nothing written. */
+  private static void assertUnauthorized(SetupFunction function, Map<String, String> headers, String query,
+      String body, String reason) {
+    long before = keys();
+    IResponse r = function.handle(new Request(body, headers, query, "/"));
+    assertEquals(401, r.getStatusCode(), r.getBody());
+    assertEquals("{\"error\":\"" + reason + "\"}", r.getBody());
+    assertEquals("Bearer realm=\"emnist\"", r.getHeaders().get("WWW-Authenticate"));
+    assertTrue(LOG.toString(StandardCharsets.UTF_8).contains(": HTTP 401 for "), "a refusal was not logged");
+    assertFalse(LOG.toString(StandardCharsets.UTF_8).contains(TOKEN), "the token was logged");
+    assertEquals(before, keys(), "a refused request wrote to Redis");
+  }
+
+  @Test
+  void creatingCancellingAndReadingWantTheToken() throws Exception {
+    String job = runtime.jobs().create(runtime.settings().defaults());
+    String none = "no API token: send Authorization: Bearer TOKEN, TOKEN being the emnist-api-token secret";
+    assertUnauthorized(setup, Map.of(), "", "{\"workers\": 1}", none);
+    assertUnauthorized(setup, Map.of("Authorization", "Bearer " + TOKEN + "x"), "", "{}", "wrong API token");
+    assertUnauthorized(setup, Map.of("authorization", "Basic " + TOKEN), "", "{}",
+        "the Authorization header is not a bearer token: send Authorization: Bearer TOKEN");
+    assertUnauthorized(setup, Map.of("Authorization", "Bearer " + TOKEN.substring(1)), "job=" + job + "&cancel=1",
+        "", "wrong API token");
+    assertFalse(runtime.jobs().jobStore().stopReason(job).isPresent(), "an unauthorised cancel stopped the job");
+    assertUnauthorized(setup, Map.of(), "job=" + job, "", none);
+    assertUnauthorized(setup, Map.of(), "", "", none);
+    // The token in any letter case of the scheme, and the job is cancelled.
+    IResponse cancelled = setup.handle(new Request("", Map.of("authorization", "bearer " + TOKEN),
+        "job=" + job + "&cancel=1", "/"));
+    assertEquals(200, cancelled.getStatusCode(), cancelled.getBody());
+    assertTrue(runtime.jobs().jobStore().stopReason(job).isPresent());
+  }
+
+  @Test
+  void publicReadsStillWantTheTokenToChangeThings() throws Exception {
+    try (FunctionRuntime open = runtime(new ApiAccess(Optional.of(TOKEN), ApiAccess.ReadAccess.PUBLIC),
+        new Quotas(8, 1000, 2_000_000))) {
+      SetupFunction function = new SetupFunction(open, new PrintStream(LOG, true, StandardCharsets.UTF_8));
+      String job = open.jobs().create(open.settings().defaults());
+      IResponse status = function.handle(new Request("", Map.of(), "job=" + job, "/"));
+      assertEquals(200, status.getStatusCode(), status.getBody());
+      assertEquals(job, json(status).path("job").asText());
+      assertUnauthorized(function, Map.of(), "job=" + job + "&cancel=1", "",
+          "no API token: send Authorization: Bearer TOKEN, TOKEN being the emnist-api-token secret");
+      assertUnauthorized(function, Map.of(), "", "{}",
+          "no API token: send Authorization: Bearer TOKEN, TOKEN being the emnist-api-token secret");
+    }
+  }
+
+  @Test
+  void withoutAUsableSecretNothingIsLetThrough() throws Exception {
+    for (Optional<String> secret : List.of(Optional.<String>empty(), Optional.of("short"))) {
+      try (FunctionRuntime closed = runtime(new ApiAccess(secret, ApiAccess.ReadAccess.PUBLIC), Quotas.DEFAULT)) {
+        SetupFunction function = new SetupFunction(closed, new PrintStream(LOG, true, StandardCharsets.UTF_8));
+        long before = keys();
+        IResponse r = function.handle(new Request("{}", Map.of("Authorization", "Bearer short")));
+        assertEquals(503, r.getStatusCode(), r.getBody());
+        assertTrue(json(r).path("error").asText().startsWith("this function has no usable API token to check "
+            + "callers against: create the OpenFaaS secret emnist-api-token (at least 16 characters"), r.getBody());
+        assertEquals(before, keys());
+      }
+    }
+  }
+
+  @Test
+  void quotasRefuseBeforeAnythingIsWritten() throws Exception {
+    assertRefused("{\"workers\": 9}", "workers: 9 is past this installation's limit of 8 workers per job "
+        + "(max_workers_per_job)");
+    assertRefused("{\"network\": \"c64k5-c64k5-f512\"}", "network: c64k5-c64k5-f512 has 25818863 parameters, "
+        + "past this installation's limit of 2000000 (max_parameters)");
+    int running = runtime.jobs().runningJobs();
+    try (FunctionRuntime full = runtime(new ApiAccess(Optional.of(TOKEN), ApiAccess.ReadAccess.TOKEN),
+        new Quotas(8, Math.max(1, running), 2_000_000))) {
+      if (running == 0) {
+        full.jobs().create(full.settings().defaults());
+      }
+      SetupFunction function = new SetupFunction(full, new PrintStream(LOG, true, StandardCharsets.UTF_8));
+      long before = keys();
+      IResponse r = function.handle(new Request("{}", AUTHORIZED));
+      assertEquals(429, r.getStatusCode(), r.getBody());
+      assertTrue(json(r).path("error").asText().contains("jobs are running, this installation's limit "
+          + "(max_running_jobs="), r.getBody());
+      assertEquals(before, keys());
+    }
   }
 }

@@ -60,6 +60,9 @@ final class CeHarness implements AutoCloseable {
     }
   }
 
+  /** The API token (the emnist-api-token secret) of every harness this JVM starts; JobWatch sends it. */
+  static final String API_TOKEN = java.util.HexFormat.of().formatHex(new java.security.SecureRandom().generateSeed(24));
+
   private CeHarness(Path harness, Path binaries, Path state, Path project) {
     this.harness = harness;
     this.binaries = binaries;
@@ -128,6 +131,10 @@ final class CeHarness implements AutoCloseable {
     c.putObject("queue_worker").put("replicas", setup.queueWorkers()).put("ack_wait", setup.ackWait());
     c.putObject("gateway").putObject("env").put("upstream_timeout", "65s");
     ArrayNode fns = c.putArray("functions");
+    // Not under the state folder: up.sh starts that afresh.
+    Path secrets = SECRETS;
+    Files.createDirectories(secrets);
+    Files.writeString(secrets.resolve("emnist-api-token"), API_TOKEN + "\n");
     JsonNode stack = new ObjectMapper(new YAMLFactory()).readTree(project.resolve("emnist.yml").toFile());
     for (String fn : List.of("emnist-setup", "emnist-train", "emnist-predict")) {
       ObjectNode env = environment(stack.path("functions").path(fn));
@@ -140,6 +147,8 @@ final class CeHarness implements AutoCloseable {
       // 75 % of the stack's memory limit, as the image's JVM takes (emnist-train 2 GiB, emnist-predict 768 MiB).
       env.put("JAVA_OPTS", fn.equals("emnist-predict") ? "-Xmx576m" : "-Xmx1536m");
       env.put("CLASSPATH", "function/target/lib/*");
+      // The harness mounts no secrets (its README): the functions read theirs from a folder of files instead.
+      env.put("secrets_dir", secrets.toString());
       env.put("suppress_lock", "true");
       fns.addObject().put("name", fn).put("replicas", fn.equals("emnist-train") ? setup.trainPods() : 1)
           .put("workdir", project.resolve("build/" + fn).toString())
@@ -249,7 +258,12 @@ final class CeHarness implements AutoCloseable {
   @Override
   public void close() throws IOException, InterruptedException {
     down();
+    Files.deleteIfExists(SECRETS.resolve("emnist-api-token"));
+    Files.deleteIfExists(SECRETS);
   }
+
+  /** The pods' secrets folder (the harness mounts none; the functions read {@code secrets_dir}). */
+  private static final Path SECRETS = Path.of("/tmp/emnist-e2e-secrets");
 
   record Result(int code, String output) {}
 

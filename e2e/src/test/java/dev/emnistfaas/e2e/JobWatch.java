@@ -31,7 +31,8 @@ final class JobWatch {
   /** POSTs {@code overrides} to emnist-setup; the job it created. */
   static JobWatch start(URI gateway, String overrides) throws IOException, InterruptedException {
     HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(gateway.resolve("/function/emnist-setup"))
-        .timeout(Duration.ofSeconds(60)).POST(HttpRequest.BodyPublishers.ofString(overrides)).build(),
+        .timeout(Duration.ofSeconds(60)).header("Authorization", "Bearer " + CeHarness.API_TOKEN)
+        .POST(HttpRequest.BodyPublishers.ofString(overrides)).build(),
         HttpResponse.BodyHandlers.ofString());
     if (r.statusCode() != 202) {
       throw new IllegalStateException("emnist-setup answered " + r.statusCode() + ": " + r.body());
@@ -48,8 +49,8 @@ final class JobWatch {
 
   /** One status request, kept in {@link #answers}. */
   Answer poll() throws IOException, InterruptedException {
-    HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(status)
-        .timeout(Duration.ofSeconds(60)).GET().build(), HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(status).timeout(Duration.ofSeconds(60))
+        .header("Authorization", "Bearer " + CeHarness.API_TOKEN).GET().build(), HttpResponse.BodyHandlers.ofString());
     Answer a = new Answer(r.statusCode(), r.body(), System.currentTimeMillis() - startedMillis);
     answers.add(a);
     return a;

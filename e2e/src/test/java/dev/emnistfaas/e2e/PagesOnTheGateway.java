@@ -84,7 +84,7 @@ final class PagesOnTheGateway {
     JsonNode read = JSON.readTree(picture.body());
     assertEquals(5, read.path("top").size(), picture.body());
     HttpResponse<String> raw = HTTP.send(HttpRequest.newBuilder(URI.create(predict + "?job=" + job))
-        .header("Content-Type", "image/png").timeout(Duration.ofSeconds(60))
+        .header("Content-Type", "image/png").header("Authorization", BEARER).timeout(Duration.ofSeconds(60))
         .POST(HttpRequest.BodyPublishers.ofByteArray(png)).build(), HttpResponse.BodyHandlers.ofString());
     assertEquals(415, raw.statusCode(), raw.body());
     assertTrue(raw.body().contains("raw binary"), raw.body());
@@ -93,13 +93,17 @@ final class PagesOnTheGateway {
         + "reads bodies as UTF-8)");
   }
 
+  private static final String BEARER = "Bearer " + CeHarness.API_TOKEN;
+
   private static HttpResponse<String> get(URI uri, String accept) throws IOException, InterruptedException {
-    return HTTP.send(HttpRequest.newBuilder(uri).header("Accept", accept).timeout(Duration.ofSeconds(60)).GET().build(),
+    return HTTP.send(HttpRequest.newBuilder(uri).header("Accept", accept).header("Authorization", BEARER)
+        .timeout(Duration.ofSeconds(60)).GET().build(),
         HttpResponse.BodyHandlers.ofString());
   }
 
   private static HttpResponse<String> post(URI uri, String body, String type) throws IOException, InterruptedException {
-    return HTTP.send(HttpRequest.newBuilder(uri).header("Content-Type", type).timeout(Duration.ofSeconds(60))
+    return HTTP.send(HttpRequest.newBuilder(uri).header("Content-Type", type).header("Authorization", BEARER)
+        .timeout(Duration.ofSeconds(60))
         .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
   }
 

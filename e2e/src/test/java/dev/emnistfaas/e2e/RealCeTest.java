@@ -368,6 +368,7 @@ class RealCeTest {
       ProcessBuilder pb = new ProcessBuilder("./test.sh", "--cluster", "--rounds", "1", "--timeout", "240",
           "tests/emnist-b32-w3-f10.yml").directory(root.toFile()).redirectErrorStream(true);
       pb.environment().put("OPENFAAS_URL", h.gateway().toString());
+      pb.environment().put("EMNIST_API_TOKEN", CeHarness.API_TOKEN);
       pb.environment().put("PATH", h.binaries() + ":" + System.getenv("PATH"));
       Process p = pb.start();
       String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);

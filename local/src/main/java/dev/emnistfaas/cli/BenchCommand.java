@@ -69,7 +69,7 @@ final class BenchCommand implements Callable<Integer> {
     if (pushFormatsOnly) {
       try (LocalRuntime rt = new LocalRuntime(GatewaySettings.wellConfigured(2), Optional.empty(),
           TrainingConfig.downpourDefaults(data))) {
-        comparePushFormats(new GatewayJobClient(rt.gatewayUrl()), rt.functions().redis());
+        comparePushFormats(rt.client(), rt.functions().redis());
       }
       return ExitCode.OK.code();
     }
@@ -141,7 +141,7 @@ final class BenchCommand implements Callable<Integer> {
           + "(P = Q = 2 pods and queue workers, round-robin; best of " + runs + ")");
       try (LocalRuntime rt = new LocalRuntime(GatewaySettings.wellConfigured(2), Optional.empty(),
           TrainingConfig.downpourDefaults(data))) {
-        GatewayJobClient client = new GatewayJobClient(rt.gatewayUrl());
+        GatewayJobClient client = rt.client();
         System.out.println("workers  fetch/push every  communication  optimizer      time to 75 %  x tuned numpy  "
             + "compute thread waiting");
         String plainSgd = "\"optimizer\": \"sgd\", \"learningRate\": 0.2";

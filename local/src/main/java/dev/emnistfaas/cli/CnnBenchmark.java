@@ -108,7 +108,7 @@ final class CnnBenchmark {
     System.out.println("workers   time to 85 %   x M=1   samples in all   samples/s per worker   waiting on Redis");
     try (LocalRuntime rt = new LocalRuntime(GatewaySettings.wellConfigured(3), Optional.empty(),
         TrainingConfig.downpourDefaults(data))) {
-      GatewayJobClient client = new GatewayJobClient(rt.gatewayUrl());
+      GatewayJobClient client = rt.client();
       // One untimed job first: the pods load their data and the JIT compiles, which the first row would pay alone.
       client.awaitDone(client.start(body(1, 0.5)), Duration.ofMinutes(20), Duration.ofMillis(200), x -> { });
       int[] workers = {1, 2, 3};

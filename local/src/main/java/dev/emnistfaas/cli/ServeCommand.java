@@ -1,6 +1,7 @@
 package dev.emnistfaas.cli;
 
 import dev.emnistfaas.local.GatewaySettings;
+import dev.emnistfaas.local.LocalApiToken;
 import dev.emnistfaas.local.LocalRuntime;
 import dev.emnistfaas.ps.RedisSettings;
 import dev.emnistfaas.train.TrainingConfig;
@@ -8,6 +9,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -68,14 +70,20 @@ final class ServeCommand implements Callable<Integer> {
     GatewaySettings settings = new GatewaySettings(pods, queueWorkers, routing, maxInflight,
         Duration.ofMillis((long) (ackWait * 1000)), Duration.ofMillis((long) (coldStart * 1000)));
     RedisSettings redis = RedisSettings.fromEnvironment();
+    Map<String, String> env = System.getenv();
     try (LocalRuntime rt = new LocalRuntime(settings, redis.url().isPresent() ? Optional.of(redis) : Optional.empty(),
-        TrainingConfig.downpourDefaults(Path.of(data).toAbsolutePath().toString()))) {
+        TrainingConfig.downpourDefaults(Path.of(data).toAbsolutePath().toString()), LocalApiToken.get(env))) {
+      String auth = "-H \"Authorization: Bearer $(cat " + LocalApiToken.source(env) + ")\"";
+      if (!env.getOrDefault("EMNIST_API_TOKEN", "").isBlank()) {
+        auth = "-H \"Authorization: Bearer $EMNIST_API_TOKEN\"";
+      }
       System.out.println("gateway: " + rt.gatewayUrl() + "  (" + settings + ")");
-      System.out.println("  start a job:  curl -d '{\"workers\": 2}' " + rt.gatewayUrl() + "/function/emnist-setup");
-      System.out.println("  or:           faas-cli invoke --gateway " + rt.gatewayUrl() + " emnist-setup");
-      System.out.println("  its status:   curl '" + rt.gatewayUrl() + "/function/emnist-setup?job=ID'");
-      System.out.println("pages (open them in a browser):");
-      System.out.println("  the jobs:           " + rt.gatewayUrl() + "/function/emnist-setup");
+      System.out.println("API token (every call wants it): " + LocalApiToken.source(env));
+      System.out.println("  start a job:  curl " + auth + " -d '{\"workers\": 2}' " + rt.gatewayUrl()
+          + "/function/emnist-setup");
+      System.out.println("  its status:   curl " + auth + " '" + rt.gatewayUrl() + "/function/emnist-setup?job=ID'");
+      System.out.println("pages (open them in a browser; the first link hands the token to this browser once):");
+      System.out.println("  the jobs:           " + rt.gatewayUrl() + "/function/emnist-setup#token=" + rt.apiToken());
       System.out.println("  a job, live:        " + rt.gatewayUrl() + "/function/emnist-setup?job=ID");
       System.out.println("  draw a character:   " + rt.gatewayUrl() + "/function/emnist-predict");
       CountDownLatch stop = new CountDownLatch(1);

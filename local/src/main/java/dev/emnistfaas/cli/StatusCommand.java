@@ -3,6 +3,7 @@ package dev.emnistfaas.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.emnistfaas.local.GatewayJobClient;
+import dev.emnistfaas.local.LocalApiToken;
 import java.net.URI;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -22,7 +23,7 @@ final class StatusCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     // An unknown job (404) is the user's mistake (exit 2), an unreachable gateway a runtime failure (exit 3).
-    JsonNode s = new GatewayJobClient(gateway).status(job);
+    JsonNode s = new GatewayJobClient(gateway, LocalApiToken.get(System.getenv())).status(job);
     System.out.println(new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(s));
     return ExitCode.OK.code();
   }

@@ -17,6 +17,7 @@ public final class GatewayJobClient {
 
   private final HttpClient http = HttpClient.newHttpClient();
   private final URI setup;
+  private final String apiToken;
 
   /** emnist-setup refused a request: its HTTP status and answer (4xx: the request was wrong). */
   public static final class Refused extends IllegalStateException {
@@ -32,8 +33,10 @@ public final class GatewayJobClient {
     }
   }
 
-  public GatewayJobClient(URI gateway) {
+  /** A client of emnist-setup on {@code gateway} that sends {@code apiToken} (see ApiAccess) with every call. */
+  public GatewayJobClient(URI gateway, String apiToken) {
     this.setup = URI.create(gateway + "/function/emnist-setup");
+    this.apiToken = apiToken;
   }
 
   /** POSTs the config overrides; returns the new job's id, or throws with the function's error. */
@@ -125,7 +128,8 @@ public final class GatewayJobClient {
 
   private HttpResponse<String> send(HttpRequest.Builder b) {
     try {
-      return http.send(b.timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
+      return http.send(b.timeout(Duration.ofSeconds(30)).header("Authorization", "Bearer " + apiToken).build(),
+          HttpResponse.BodyHandlers.ofString());
     } catch (IOException e) {
       throw new Unreachable("cannot reach " + setup + ": " + e, e);
     } catch (InterruptedException e) {

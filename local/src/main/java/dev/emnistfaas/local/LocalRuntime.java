@@ -1,8 +1,10 @@
 package dev.emnistfaas.local;
 
+import dev.emnistfaas.faas.ApiAccess;
 import dev.emnistfaas.faas.FunctionRuntime;
 import dev.emnistfaas.faas.FunctionSettings;
 import dev.emnistfaas.faas.PredictFunction;
+import dev.emnistfaas.faas.Quotas;
 import dev.emnistfaas.faas.SetupFunction;
 import dev.emnistfaas.faas.TrainFunction;
 import dev.emnistfaas.ps.EmbeddedRedis;
@@ -20,17 +22,36 @@ public final class LocalRuntime implements AutoCloseable {
   private final EmbeddedRedis embedded;
   private final LocalGateway gateway;
   private final FunctionRuntime functions;
+  private final String apiToken;
 
+  /** A runtime with an API token of its own, kept nowhere (tests): its {@link #client} sends it. */
   public LocalRuntime(GatewaySettings gatewaySettings, Optional<RedisSettings> redis, TrainingConfig defaults) {
+    this(gatewaySettings, redis, defaults, LocalApiToken.ephemeral());
+  }
+
+  /** A runtime whose functions want {@code apiToken} (see ApiAccess) to change and to read. */
+  public LocalRuntime(GatewaySettings gatewaySettings, Optional<RedisSettings> redis, TrainingConfig defaults,
+      String apiToken) {
+    this.apiToken = apiToken;
     this.embedded = redis.isPresent() ? null : EmbeddedRedis.start();
     RedisSettings redisSettings = redis.orElseGet(() -> RedisSettings.local(embedded.url()));
     this.gateway = new LocalGateway(gatewaySettings);
-    this.functions = new FunctionRuntime(new FunctionSettings(gateway.url(), gateway.url(), Optional.empty(), redisSettings,
-        Duration.ofDays(1), defaults));
+    this.functions = new FunctionRuntime(new FunctionSettings(gateway.url(), gateway.url(), Optional.empty(),
+        redisSettings, Duration.ofDays(1), defaults, new ApiAccess(Optional.of(apiToken), ApiAccess.ReadAccess.TOKEN),
+        Quotas.DEFAULT));
     // As in emnist.yml: max_inflight applies to emnist-train only; calls to a busy setup pod wait.
     gateway.deploy(SetupFunction.NAME, 0, pod -> new SetupFunction(functions)::handle);
     gateway.deploy(TrainFunction.NAME, pod -> new TrainFunction(functions, TrainFunction.NAME + "-pod-" + pod)::handle);
     gateway.deploy(PredictFunction.NAME, 0, pod -> new PredictFunction(functions)::handle);
+  }
+
+  /** A client of this runtime's emnist-setup, with its token. */
+  public GatewayJobClient client() {
+    return new GatewayJobClient(gateway.url(), apiToken);
+  }
+
+  public String apiToken() {
+    return apiToken;
   }
 
   public URI gatewayUrl() {

@@ -14,6 +14,7 @@ import dev.emnistfaas.ps.ParameterStore;
 import dev.emnistfaas.ps.RedisSettings;
 import dev.emnistfaas.train.DatasetCache;
 import dev.emnistfaas.train.TrainingConfig;
+import java.util.Map;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
@@ -52,15 +53,17 @@ public final class TrainingRun {
 
   public static Outcome run(Options o) {
     if (o.remoteGateway().isPresent()) {
-      return follow(o, new GatewayJobClient(o.remoteGateway().get()), null, null);
+      return follow(o, new GatewayJobClient(o.remoteGateway().get(), LocalApiToken.get(System.getenv())), null, null);
     }
     // Loaded before anything starts: a data file's problem is the user's to fix, and the job's clock then
     // measures training, as the references' clocks do.
     EmnistDataset data = DatasetCache.dataset(o.defaults().withJson(o.overridesJson()).dataSource());
     o.out().println(data.description());
-    try (LocalRuntime rt = new LocalRuntime(o.gateway(), o.redis(), o.defaults())) {
-      o.out().println("gateway " + rt.gatewayUrl() + "  (" + o.gateway() + ")");
-      return follow(o, new GatewayJobClient(rt.gatewayUrl()), rt, data);
+    Map<String, String> env = System.getenv();
+    try (LocalRuntime rt = new LocalRuntime(o.gateway(), o.redis(), o.defaults(), LocalApiToken.get(env))) {
+      o.out().println("gateway " + rt.gatewayUrl() + "  (" + o.gateway() + "); API token in "
+          + LocalApiToken.source(env));
+      return follow(o, rt.client(), rt, data);
     }
   }
 

@@ -28,7 +28,7 @@ class ConvolutionalJobTest {
   void twoWorkersAfterAWarmStartReachTheTargetAndTheModelReadsWithTheSameNetwork() {
     try (LocalRuntime rt = new LocalRuntime(GatewaySettings.wellConfigured(2), Optional.empty(),
         TrainingConfig.downpourDefaults(data()))) {
-      GatewayJobClient client = new GatewayJobClient(rt.gatewayUrl());
+      GatewayJobClient client = rt.client();
       // A small network and a modest target keep this inside CI's budget; the warm start is counted in samples.
       String job = client.start("{\"network\": \"c8k3-p2-c16k3-p2-f64\", \"workers\": 2, \"targetAccuracy\": 0.7, "
           + "\"warmStartSamples\": 6400, \"evalEverySeconds\": 1}");

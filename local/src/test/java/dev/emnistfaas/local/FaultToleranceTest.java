@@ -44,7 +44,7 @@ class FaultToleranceTest {
   void redeliveryAfterAckWaitNeverAppliesASliceTwice() {
     try (LocalRuntime rt = new LocalRuntime(new GatewaySettings(2, 4, GatewaySettings.Routing.ROUND_ROBIN, 0,
         Duration.ofMillis(300), Duration.ZERO), Optional.empty(), defaults())) {
-      GatewayJobClient client = new GatewayJobClient(rt.gatewayUrl());
+      GatewayJobClient client = rt.client();
       String job = client.start("{\"workers\": 2, \"sliceSeconds\": 1.0}");
       JsonNode s = await(client, job);
       assertTrue(s.path("reached").asBoolean(), s.toPrettyString());
@@ -60,7 +60,7 @@ class FaultToleranceTest {
     // routing ever sent both slices to the same pod.
     try (LocalRuntime rt = new LocalRuntime(new GatewaySettings(2, 3, GatewaySettings.Routing.RANDOM, 1,
         Duration.ZERO, Duration.ZERO), Optional.empty(), defaults())) {
-      GatewayJobClient client = new GatewayJobClient(rt.gatewayUrl());
+      GatewayJobClient client = rt.client();
       String job = client.start("{\"workers\": 3, \"sliceSeconds\": 0.3}");
       JsonNode s = await(client, job);
       assertTrue(s.path("reached").asBoolean(), s.toPrettyString());
@@ -81,7 +81,7 @@ class FaultToleranceTest {
     GatewaySettings settings = new GatewaySettings(3, 3, GatewaySettings.Routing.RANDOM, 1, Duration.ZERO,
         Duration.ofSeconds(2));
     try (LocalRuntime rt = new LocalRuntime(settings, Optional.empty(), defaults())) {
-      GatewayJobClient client = new GatewayJobClient(rt.gatewayUrl());
+      GatewayJobClient client = rt.client();
       String job = client.start("{\"workers\": 3, \"sliceSeconds\": 0.5}");
       long deadline = System.nanoTime() + TIMEOUT.toNanos();
       JsonNode s = client.status(job); // throws on anything but 200
@@ -99,7 +99,7 @@ class FaultToleranceTest {
   @Test
   void aWorkerWhosePodDiesMidSliceIsRecovered() throws InterruptedException {
     try (LocalRuntime rt = new LocalRuntime(GatewaySettings.wellConfigured(2), Optional.empty(), defaults())) {
-      GatewayJobClient client = new GatewayJobClient(rt.gatewayUrl());
+      GatewayJobClient client = rt.client();
       String job = client.start("{\"workers\": 2, \"sliceSeconds\": 2.0}");
       long deadline = System.nanoTime() + 20_000_000_000L;
       while (!rt.gateway().killPod("emnist-train", 0)) {
@@ -122,7 +122,7 @@ class FaultToleranceTest {
     EmbeddedRedis redis = EmbeddedRedis.start(port, dir, true, List.of());
     try (LocalRuntime rt = new LocalRuntime(GatewaySettings.wellConfigured(2),
         Optional.of(RedisSettings.local(redis.url())), defaults())) {
-      GatewayJobClient client = new GatewayJobClient(rt.gatewayUrl());
+      GatewayJobClient client = rt.client();
       String job = client.start("{\"workers\": 2, \"sliceSeconds\": 0.5}");
       Thread.sleep(400);
       redis.close();
@@ -141,7 +141,7 @@ class FaultToleranceTest {
     EmbeddedRedis redis = EmbeddedRedis.start(port, dir, false, List.of());
     try (LocalRuntime rt = new LocalRuntime(GatewaySettings.wellConfigured(2),
         Optional.of(RedisSettings.local(redis.url())), defaults())) {
-      GatewayJobClient client = new GatewayJobClient(rt.gatewayUrl());
+      GatewayJobClient client = rt.client();
       String job = client.start("{\"workers\": 2, \"sliceSeconds\": 0.5, \"targetAccuracy\": 0.99}");
       Thread.sleep(400);
       redis.close();
@@ -170,7 +170,7 @@ class FaultToleranceTest {
   void aJobNobodyPollsEndsByItselfAtTheTargetEvenWithLongSlices() throws InterruptedException {
     double sliceSeconds = 60; // far longer than the job takes to its target, even on a loaded machine
     try (LocalRuntime rt = new LocalRuntime(GatewaySettings.wellConfigured(2), Optional.empty(), defaults())) {
-      String job = new GatewayJobClient(rt.gatewayUrl()).start("{\"workers\": 2, \"sliceSeconds\": " + sliceSeconds + "}");
+      String job = rt.client().start("{\"workers\": 2, \"sliceSeconds\": " + sliceSeconds + "}");
       long deadline = System.nanoTime() + TIMEOUT.toNanos();
       JsonNode s = rt.functions().jobs().status(job); // read in-process: no call to emnist-setup
       while (!s.path("done").asBoolean()) {
@@ -194,7 +194,7 @@ class FaultToleranceTest {
   @Test
   void cancelStopsEveryWorkerWithinAPushInterval() throws InterruptedException {
     try (LocalRuntime rt = new LocalRuntime(GatewaySettings.wellConfigured(2), Optional.empty(), defaults())) {
-      GatewayJobClient client = new GatewayJobClient(rt.gatewayUrl());
+      GatewayJobClient client = rt.client();
       String job = client.start("{\"workers\": 2, \"sliceSeconds\": 1.0, \"targetAccuracy\": 0.99, \"maxEpochs\": 50}");
       Thread.sleep(1500);
       long t0 = System.nanoTime();

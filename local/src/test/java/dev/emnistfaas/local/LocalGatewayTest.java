@@ -31,20 +31,15 @@ class LocalGatewayTest {
     return new LocalRuntime(settings, Optional.empty(), TrainingConfig.downpourDefaults(dataDir()));
   }
 
-  private HttpResponse<String> post(URI url, String body) throws Exception {
-    return http.send(HttpRequest.newBuilder(url).POST(HttpRequest.BodyPublishers.ofString(body)).build(),
-        HttpResponse.BodyHandlers.ofString());
-  }
-
-  private JsonNode get(URI url) throws Exception {
-    HttpResponse<String> r = http.send(HttpRequest.newBuilder(url).GET().build(), HttpResponse.BodyHandlers.ofString());
-    assertEquals(200, r.statusCode(), r.body());
-    return JSON.readTree(r.body());
+  /** A POST with the runtime's API token, as a user with the token sends it. */
+  private HttpResponse<String> post(LocalRuntime rt, URI url, String body) throws Exception {
+    return http.send(HttpRequest.newBuilder(url).header("Authorization", "Bearer " + rt.apiToken())
+        .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
   }
 
   /** Starts a job through emnist-setup and follows its status until every worker is done. */
   private JsonNode train(LocalRuntime rt, String overrides) {
-    GatewayJobClient client = new GatewayJobClient(rt.gatewayUrl());
+    GatewayJobClient client = rt.client();
     return client.awaitDone(client.start(overrides), java.time.Duration.ofSeconds(240),
         java.time.Duration.ofMillis(250), s -> { });
   }
@@ -93,17 +88,17 @@ class LocalGatewayTest {
           {"{\"dataDir\": \"/nowhere\"}", "dataDir: /nowhere: data directory not found"},
           {"not json", "body: not JSON ("}};
       for (String[] c : cases) {
-        HttpResponse<String> r = post(setup, c[0]);
+        HttpResponse<String> r = post(rt, setup, c[0]);
         assertEquals(400, r.statusCode(), c[0] + " -> " + r.body());
         assertTrue(JSON.readTree(r.body()).path("error").asText().contains(c[1]), c[0] + " -> " + r.body());
       }
       long keysAfter = rt.functions().redis().call(j -> j.dbSize());
       assertEquals(keysBefore, keysAfter, "a refused config wrote to Redis");
-      HttpResponse<String> missing = http.send(HttpRequest.newBuilder(URI.create(setup + "?job=nope")).GET().build(),
-          HttpResponse.BodyHandlers.ofString());
+      HttpResponse<String> missing = http.send(HttpRequest.newBuilder(URI.create(setup + "?job=nope"))
+          .header("Authorization", "Bearer " + rt.apiToken()).GET().build(), HttpResponse.BodyHandlers.ofString());
       assertEquals(404, missing.statusCode());
       assertEquals("no such job 'nope' in the parameter store", JSON.readTree(missing.body()).path("error").asText());
-      HttpResponse<String> badTrain = post(rt.gatewayUrl().resolve("/function/emnist-train"), "{}");
+      HttpResponse<String> badTrain = post(rt, rt.gatewayUrl().resolve("/function/emnist-train"), "{}");
       assertEquals(400, badTrain.statusCode());
     }
   }
