@@ -46,9 +46,7 @@ public final class LocalApiToken {
           return t;
         }
       }
-      byte[] random = new byte[32];
-      new SecureRandom().nextBytes(random);
-      String token = HexFormat.of().formatHex(random);
+      String token = ephemeral();
       Path dir = file.toAbsolutePath().getParent();
       Files.createDirectories(dir);
       Path tmp = Files.createTempFile(dir, ".token", ".tmp",
