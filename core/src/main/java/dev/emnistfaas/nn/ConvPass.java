@@ -24,14 +24,12 @@ import org.bytedeco.javacpp.FloatPointer;
  * gradient. Dense layers are one sgemm each over the whole batch. The element-wise work in between runs in the
  * vector kernels of {@link NativeKernels} on the same off-heap memory.
  */
-final class ConvPass implements BatchPass {
+final class ConvPass extends SoftmaxPass {
   /** Floats of the patch matrix a convolution fills at a time: 256 KB, in a core's L2 cache with room to spare. */
   static final int PATCH_FLOATS = 64 * 1024;
 
   private final ConvNetwork network;
   private final List<Stage> stages;
-  private final int rows;
-  private final boolean training;
   private final NativeFloats input;
   /** Each stage's output: after ReLU (and dropout) for hidden layers, the logits then probabilities for the last. */
   private final NativeFloats[] out;
@@ -54,20 +52,12 @@ final class ConvPass implements BatchPass {
   private final float[][] biasGrad;
   private final float[] logits;
   private final float[] logitGrad;
-  private final int[] labels;
-  private final int[] predicted;
-  private final double[] rowLoss;
   private boolean masked;
-  private double lastLoss;
 
   ConvPass(ConvNetwork network, int rows, boolean training) {
-    if (rows < 1) {
-      throw new IllegalArgumentException("rows must be ≥ 1, got " + rows);
-    }
+    super(rows, training);
     this.network = network;
     this.stages = network.stages();
-    this.rows = rows;
-    this.training = training;
     int n = stages.size();
     input = new NativeFloats(rows * LabeledImages.PIXELS);
     out = new NativeFloats[n];
@@ -121,56 +111,20 @@ final class ConvPass implements BatchPass {
     int classes = network.classes();
     logits = new float[rows * classes];
     logitGrad = new float[rows * classes];
-    labels = new int[rows];
-    predicted = new int[rows];
-    rowLoss = new double[rows];
-  }
-
-  @Override
-  public int rows() {
-    return rows;
   }
 
   @Override
   public void load(LabeledImages images, int[] indices, int from) {
     images.copyScaledStored(indices, from, rows, input.bytes());
-    for (int k = 0; k < rows; k++) {
-      labels[k] = images.label(indices[from + k]);
-    }
-  }
-
-  @Override
-  public double train(ParameterVector params, ParameterVector grad, float dropout, SplitMix64 random) {
-    if (!training) {
-      throw new IllegalStateException("this pass was built for evaluation only");
-    }
-    double loss = forward(params, dropout, random);
-    backward(params, grad);
-    return loss / rows;
-  }
-
-  @Override
-  public int evaluate(ParameterVector params, int n) {
-    forward(params, 0f, null);
-    lastLoss = SoftmaxLoss.summedLoss(rowLoss, n);
-    return SoftmaxLoss.correct(predicted, labels, n);
-  }
-
-  @Override
-  public double lastLoss() {
-    return lastLoss;
-  }
-
-  @Override
-  public int predicted(int k) {
-    return predicted[k];
+    loadLabels(images, indices, from);
   }
 
   private NativeFloats in(int i) {
     return i == 0 ? input : out[i - 1];
   }
 
-  private double forward(ParameterVector params, float dropout, SplitMix64 random) {
+  @Override
+  double forward(ParameterVector params, float dropout, SplitMix64 random) {
     masked = dropout > 0f;
     double loss = 0;
     for (int i = 0; i < stages.size(); i++) {
@@ -229,7 +183,8 @@ final class ConvPass implements BatchPass {
     patches.write(0, chunkPatches, 0, count * s.outSide() * s.outSide() * s.weightRows());
   }
 
-  private void backward(ParameterVector params, ParameterVector grad) {
+  @Override
+  void backward(ParameterVector params, ParameterVector grad) {
     int last = stages.size() - 1;
     int classes = network.classes();
     SoftmaxLoss.gradient(logits, labels, rows, classes, logitGrad);

@@ -19,9 +19,8 @@ import org.bytedeco.javacpp.FloatPointer;
  * <p>The two products with the input (x·W1 and xᵀ·d1) stop at the last input that can be non-zero in the
  * loaded batch: {@link InputOrder} puts the ring of pixels that EMNIST leaves blank last.
  */
-public final class MlpPass implements BatchPass {
+public final class MlpPass extends SoftmaxPass {
   private final MlpNetwork shape;
-  private final int rows;
 
   private final Matrix x;
   private final Matrix a1;
@@ -53,21 +52,14 @@ public final class MlpPass implements BatchPass {
   private final float[] b2;
   private final float[] gb1;
   private final float[] gb2;
-  private final int[] labels;
-  private final int[] predicted;
-  private final double[] rowLoss;
-  private double lastLoss;
 
   public MlpPass(MlpNetwork shape, int rows) {
-    if (rows < 1) {
-      throw new IllegalArgumentException("rows must be ≥ 1, got " + rows);
-    }
+    super(rows, true);
     if (shape.inputs() != LabeledImages.PIXELS) {
       throw new IllegalArgumentException("a batch holds 28x28 images: the network needs " + LabeledImages.PIXELS
           + " inputs, not " + shape.inputs());
     }
     this.shape = shape;
-    this.rows = rows;
     int in = shape.inputs();
     int hid = shape.hidden();
     int out = shape.classes();
@@ -97,14 +89,6 @@ public final class MlpPass implements BatchPass {
     b2 = new float[out];
     gb1 = new float[hid];
     gb2 = new float[out];
-    labels = new int[rows];
-    predicted = new int[rows];
-    rowLoss = new double[rows];
-  }
-
-  @Override
-  public int rows() {
-    return rows;
   }
 
   /**
@@ -119,47 +103,11 @@ public final class MlpPass implements BatchPass {
   @Override
   public void load(LabeledImages images, int[] indices, int from) {
     inputsUsed = images.copyScaled(indices, from, rows, xNative);
-    for (int k = 0; k < rows; k++) {
-      labels[k] = images.label(indices[from + k]);
-    }
+    loadLabels(images, indices, from);
   }
 
-  /**
-   * One training pass over the loaded batch: writes the gradient of the mean cross-entropy loss into
-   * {@code grad} (overwriting it) and returns that loss. Dropout with rate {@code dropout} (inverted, so
-   * evaluation needs no rescaling) draws from {@code random}.
-   */
   @Override
-  public double train(ParameterVector params, ParameterVector grad, float dropout, SplitMix64 random) {
-    double loss = forward(params, dropout, random);
-    backward(params, grad);
-    return loss / rows;
-  }
-
-  /**
-   * Forward pass without dropout over the first {@code n} loaded rows: stores predictions and returns the
-   * number that match the labels; {@link #lastLoss} gives their summed loss.
-   */
-  @Override
-  public int evaluate(ParameterVector params, int n) {
-    forward(params, 0f, null);
-    lastLoss = SoftmaxLoss.summedLoss(rowLoss, n);
-    return SoftmaxLoss.correct(predicted, labels, n);
-  }
-
-  /** The summed cross-entropy loss of the rows the last {@link #evaluate} counted. */
-  @Override
-  public double lastLoss() {
-    return lastLoss;
-  }
-
-  /** The predicted class of loaded row {@code k} after the last pass. */
-  @Override
-  public int predicted(int k) {
-    return predicted[k];
-  }
-
-  private double forward(ParameterVector params, float dropout, SplitMix64 random) {
+  double forward(ParameterVector params, float dropout, SplitMix64 random) {
     int hid = shape.hidden();
     int out = shape.classes();
     a1.setProductOverLeading(inputsUsed, x, params.w1());
@@ -186,7 +134,8 @@ public final class MlpPass implements BatchPass {
     }
   }
 
-  private void backward(ParameterVector params, ParameterVector grad) {
+  @Override
+  void backward(ParameterVector params, ParameterVector grad) {
     int hid = shape.hidden();
     int out = shape.classes();
     SoftmaxLoss.gradient(zs, labels, rows, out, ds);
