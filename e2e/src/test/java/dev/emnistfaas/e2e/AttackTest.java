@@ -13,11 +13,8 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.opentest4j.TestAbortedException;
 
 /**
  * Attacks on emnist-setup and emnist-predict through the real OpenFaaS CE gateway (see {@link CeHarness}), by a
@@ -29,20 +26,10 @@ class AttackTest {
   private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
   private static final String NO_TOKEN = "no API token: send Authorization: Bearer TOKEN, TOKEN being the "
       + "emnist-api-token secret";
-  private static String skipped;
-
-  @BeforeAll
-  static void upstreamBinariesPresent() throws IOException, InterruptedException {
-    try {
-      CeHarness.binaries(CeHarness.projectRoot());
-    } catch (TestAbortedException e) {
-      skipped = e.getMessage();
-    }
-  }
 
   @BeforeEach
-  void skipWithoutTheBinaries() {
-    Assumptions.assumeTrue(skipped == null, skipped);
+  void skipWithoutTheBinaries() throws IOException, InterruptedException {
+    CeHarness.assumeUpstreamBinaries();
   }
 
   /** An attack: what it sent, and the answer it must get. */

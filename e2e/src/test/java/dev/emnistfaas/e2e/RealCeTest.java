@@ -12,14 +12,11 @@ import java.time.Duration;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
-import org.opentest4j.TestAbortedException;
 
 /**
  * emnist-setup and emnist-train on the real OpenFaaS CE components (see {@link CeHarness}): each case starts its
@@ -35,23 +32,9 @@ class RealCeTest {
   private static final Duration POLL = Duration.ofMillis(250);
   private static final List<String> TRAIN_PODS = List.of("emnist-train-0", "emnist-train-1", "emnist-train-2");
 
-  /** Why every case is skipped, or null where the upstream binaries are on this machine (see CeHarness). */
-  private static String skipped;
-
-  /** Says once, in one line, why the cases are skipped; fails where OPENFAAS_CE_BIN names an incomplete folder. */
-  @BeforeAll
-  static void upstreamBinariesPresent() throws IOException, InterruptedException {
-    try {
-      CeHarness.binaries(CeHarness.projectRoot());
-    } catch (TestAbortedException e) {
-      skipped = e.getMessage();
-    }
-  }
-
-  /** Each case is reported as skipped, not passed, without the binaries. */
   @BeforeEach
-  void skipWithoutTheBinaries() {
-    Assumptions.assumeTrue(skipped == null, skipped);
+  void skipWithoutTheBinaries() throws IOException, InterruptedException {
+    CeHarness.assumeUpstreamBinaries();
   }
 
   private static void figure(String name, String text) {
