@@ -38,12 +38,16 @@ public sealed interface Network permits MlpNetwork, ConvNetwork {
    */
   static Network parse(String name, int hidden, int classes) {
     String n = name == null ? "" : name.trim();
-    if (n.equals("mlp")) {
-      return new MlpNetwork(dev.emnistfaas.data.LabeledImages.PIXELS, hidden, classes);
+    if (!namesMlp(n)) {
+      return ConvNetwork.parse(n, classes);
     }
-    if (n.matches("mlp[0-9]{1,4}")) {
-      return new MlpNetwork(dev.emnistfaas.data.LabeledImages.PIXELS, Integer.parseInt(n.substring(3)), classes);
-    }
-    return ConvNetwork.parse(n, classes);
+    int units = n.equals("mlp") ? hidden : Integer.parseInt(n.substring(3));
+    return new MlpNetwork(dev.emnistfaas.data.LabeledImages.PIXELS, units, classes);
+  }
+
+  /** Whether {@code name} names the tanh MLP ("mlp" or "mlpN") rather than layers. */
+  public static boolean namesMlp(String name) {
+    String n = name == null ? "" : name.trim();
+    return n.equals("mlp") || n.matches("mlp[0-9]{1,4}");
   }
 }

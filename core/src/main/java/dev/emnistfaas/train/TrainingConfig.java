@@ -207,7 +207,7 @@ public record TrainingConfig(
     }
     ObjectNode merged = JSON.valueToTree(this);
     JsonNode named = body.get("network");
-    if (named != null && named.isTextual() && isMlp(network) && !isMlp(named.asText())) {
+    if (named != null && named.isTextual() && Network.namesMlp(network) && !Network.namesMlp(named.asText())) {
       CONVOLUTIONAL_DEFAULTS.forEach((field, value) -> {
         if (!body.has(field)) {
           merged.set(field, JSON.valueToTree(value));
@@ -226,10 +226,6 @@ public record TrainingConfig(
       }
     });
     return new Overrides(JSON.convertValue(merged, TrainingConfig.class), problems);
-  }
-
-  private static boolean isMlp(String network) {
-    return network != null && network.trim().matches("mlp[0-9]*");
   }
 
   /** What is wrong with {@code v} as a value of a field of type {@code type}, or null. */
