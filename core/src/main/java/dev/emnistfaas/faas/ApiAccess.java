@@ -46,9 +46,6 @@ public record ApiAccess(Optional<String> token, ReadAccess reads) {
     }
   }
 
-  /** Why a request was refused: its HTTP status and one line for the caller and the log. */
-  public record Refusal(int status, String reason) {}
-
   public ApiAccess {
     token = token.map(String::strip).filter(t -> !t.isEmpty());
   }

@@ -30,6 +30,8 @@ import java.util.Optional;
  *   <li>{@code job_ttl_seconds}: how long a job's keys live (default one day).
  *   <li>Who may do what ({@link ApiAccess}: the secret {@value ApiAccess#TOKEN_SECRET}, {@code read_access}) and
  *       what a job may ask for ({@link Quotas}).
+ *   <li>The key that signs the calls between the functions ({@link SignedCalls}: the secret
+ *       {@value SignedCalls#KEY_SECRET}); a signature lives as long as a job.
  *   <li>{@code secrets_dir}: where the secret files are, default {@code /var/openfaas/secrets} (where OpenFaaS
  *       mounts them).
  *   <li>One variable per training knob, named like the config field ({@code batch=32}, {@code workers=2}):
@@ -37,7 +39,7 @@ import java.util.Optional;
  * </ul>
  */
 public record FunctionSettings(URI gateway, URI publicGateway, Optional<String> basicAuth, RedisSettings redis,
-    Duration jobTtl, TrainingConfig defaults, ApiAccess access, Quotas quotas) {
+    Duration jobTtl, TrainingConfig defaults, ApiAccess access, Quotas quotas, SignedCalls calls) {
   private static final ObjectMapper JSON = new ObjectMapper();
 
   public static FunctionSettings fromEnvironment() {
@@ -61,10 +63,10 @@ public record FunctionSettings(URI gateway, URI publicGateway, Optional<String> 
         throw new UncheckedIOException("cannot read the gateway's basic-auth secrets in " + secrets, e);
       }
     }
-    long ttl = Long.parseLong(env.getOrDefault("job_ttl_seconds", "86400"));
-    return new FunctionSettings(gateway, publicGateway, auth, RedisSettings.fromEnvironment(env, secrets),
-        Duration.ofSeconds(ttl), defaultsFrom(env), ApiAccess.fromEnvironment(env, secrets),
-        Quotas.fromEnvironment(env));
+    Duration ttl = Duration.ofSeconds(Long.parseLong(env.getOrDefault("job_ttl_seconds", "86400")));
+    return new FunctionSettings(gateway, publicGateway, auth, RedisSettings.fromEnvironment(env, secrets), ttl,
+        defaultsFrom(env), ApiAccess.fromEnvironment(env, secrets), Quotas.fromEnvironment(env),
+        SignedCalls.fromSecrets(secrets, ttl));
   }
 
   /** {@code value} as an http(s) address without trailing slashes; names {@code variable} when it is not one. */

@@ -32,8 +32,8 @@ final class JsonResponse {
     return of(status, JSON.createObjectNode().put("error", message));
   }
 
-  /** A request refused by {@link ApiAccess}: logged as one line; a 401 names the scheme it wants. */
-  static IResponse refused(PrintStream log, String function, String request, ApiAccess.Refusal refusal) {
+  /** A refused request ({@link Refusal}): logged as one line; a 401 names the scheme it wants. */
+  static IResponse refused(PrintStream log, String function, String request, Refusal refusal) {
     IResponse r = error(log, function, request, refusal.status(), refusal.reason());
     if (refusal.status() == 401) {
       r.setHeader("WWW-Authenticate", "Bearer realm=\"emnist\"");

@@ -60,7 +60,7 @@ public final class PredictFunction {
       return WebPages.PREDICT.response();
     }
     String what = query.containsKey("models") ? "the list of models" : "a prediction";
-    Optional<ApiAccess.Refusal> refusal = runtime.settings().access().refuseRead(request);
+    Optional<Refusal> refusal = runtime.settings().access().refuseRead(request);
     if (refusal.isPresent()) {
       return JsonResponse.refused(log, NAME, what, refusal.get());
     }

@@ -24,9 +24,9 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * emnist-setup. With {@code ?job=ID}: that job's status (and stalled workers are re-invoked);
- * {@code ?job=ID&cancel=1}: stop the job. {@code ?callback=1&job=…&worker=…&slice=…}: the gateway's callback
- * for an emnist-train call; a slice dropped by the platform (429 from a busy pod, 5xx) is queued again, after a
- * short backoff kept off the callback's own answer (the CE queue-worker waits for it).
+ * {@code ?job=ID&cancel=1}: stop the job. {@code ?callback=1&job=…&worker=…&slice=…&issued=…&nonce=…&signature=…}:
+ * the queue-worker's callback for an emnist-train call, signed ({@link SignedCalls}: 403 when not); a slice dropped
+ * by the platform (429 from a busy pod, 5xx) is queued again (the same callback again: 409), after a short backoff kept off the callback's own answer (the CE queue-worker waits for it).
  * With a body (a JSON object of config overrides, {@code {}} for the defaults): validate — every problem is
  * listed at once, 400, and nothing is written; over 64 KB, 413; past the installation's {@link Quotas}, 400 or
  * (too many jobs running) 429 — then write the initial parameters and the
@@ -78,7 +78,8 @@ public final class SetupFunction {
   public IResponse handle(IRequest request) {
     Map<String, String> query = request.getQuery() == null ? Map.of() : request.getQuery();
     String job = query.get("job");
-    String what = query.containsKey("callback") ? "the callback " + request.getQueryRaw()
+    String what = query.containsKey("callback") ? "the callback for job " + job + " worker " + query.get("worker")
+        + " slice " + query.get("slice")
         : job != null && query.containsKey("cancel") ? "cancelling job " + job
         : job != null ? "the status of job " + job : blank(request.getBody()) ? "the list of jobs" : "a new job";
     IResponse asset = WebPages.asset(query);
@@ -95,9 +96,13 @@ public final class SetupFunction {
       }
       boolean changes = query.containsKey("cancel") || (job == null && !blank(request.getBody()));
       ApiAccess access = runtime.settings().access();
-      Optional<ApiAccess.Refusal> refusal = changes ? access.refuseChange(request) : access.refuseRead(request);
+      Optional<Refusal> refusal = changes ? access.refuseChange(request) : access.refuseRead(request);
       if (refusal.isPresent()) {
         return JsonResponse.refused(log, NAME, what, refusal.get());
+      }
+      Optional<Refusal> unsigned = runtime.settings().calls().refuseWithoutKey();
+      if (job == null && changes && unsigned.isPresent()) {
+        return JsonResponse.refused(log, NAME, what, unsigned.get());
       }
       if (job != null && query.containsKey("cancel")) {
         runtime.jobs().cancel(job, KEEP_CANCELLED);
@@ -130,19 +135,35 @@ public final class SetupFunction {
     String job = query.get("job");
     int worker = parseInt(query.get("worker"), -1);
     int slice = parseInt(query.get("slice"), 0);
+    String what = "the callback for job " + job + " worker " + worker + " slice " + slice;
     if (job == null || worker < 0 || slice < 1) {
-      return JsonResponse.error(log, NAME, "the callback " + request.getQueryRaw(), 400,
-          "callback needs job, worker and slice in its query");
+      return JsonResponse.error(log, NAME, what, 400, "callback needs job, worker and slice in its query");
+    }
+    String nonce = query.get("nonce");
+    Optional<Refusal> refusal = runtime.settings().calls().refuse(
+        new SignedCalls.Subject(SignedCalls.Kind.CALLBACK, job, worker, slice), query.get("issued"), nonce,
+        query.get("signature"));
+    if (refusal.isPresent()) {
+      return JsonResponse.refused(log, NAME, what, refusal.get());
+    }
+    // The CE queue-worker posts each callback once (a redelivered call posts one of its own, which may end the
+    // other way); the same signed URL again, ending the same way, is somebody replaying it. Its status is the
+    // queue-worker's header and cannot be signed: a URL counts once as a success and once as a failure.
+    boolean dropped = status == 429 || status >= 500;
+    if (!runtime.jobs().jobStore().claimOnce(job, "callback:" + nonce + (dropped ? ":dropped" : ":ended"),
+        runtime.settings().jobTtl())) {
+      return JsonResponse.error(log, NAME, what, 409, "this callback was used already (HTTP " + status + "): a "
+          + "replayed callback changes nothing");
     }
     ObjectNode answer = JsonResponse.JSON.createObjectNode().put("status", status).put("requeued", false);
-    if (status != 429 && status < 500) {
+    if (!dropped) {
       return JsonResponse.of(200, answer);
     }
     Optional<Integer> next;
     try {
       next = runtime.jobs().sliceToRequeue(job, worker, slice);
     } catch (IllegalArgumentException e) {
-      return JsonResponse.error(log, NAME, "the callback " + request.getQueryRaw(), 400, e.getMessage());
+      return JsonResponse.error(log, NAME, what, 400, e.getMessage());
     }
     if (next.isEmpty()) {
       return JsonResponse.of(200, answer);

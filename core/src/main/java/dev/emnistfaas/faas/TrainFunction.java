@@ -18,12 +18,16 @@ import java.util.concurrent.CompletableFuture;
 /**
  * emnist-train: one slice of one worker ({@code {"job": ID, "worker": i, "slice": n}}). When the worker is not
  * finished, the slice queues the next one with an asynchronous call of itself, so no call runs longer than a
- * slice. Answers: 200 (ran, or nothing to do), 400 (bad body or worker), 404 (no such job), 409 (another live
- * call runs this worker), 503 (Redis unreachable, or the slice lost its lease: worth retrying), 500 (a failure
+ * slice. Only signed calls are taken ({@link SignedCalls}). Answers: 200 (ran), 400 (bad body or worker), 413
+ * (a body over {@value #MAX_BODY_CHARS} characters), 403
+ * (unsigned, forged, altered or expired), 404 (no such job), 409 (another live call runs this worker, or the slice
+ * already ran: a redelivered or replayed call), 503 (Redis unreachable, or the slice lost its lease: worth retrying), 500 (a failure
  * of ours; logged with its stack trace).
  */
 public final class TrainFunction {
   public static final String NAME = "emnist-train";
+  /** A call's body is about 150 characters; anything much larger is not a call, and is not read. */
+  static final int MAX_BODY_CHARS = 4096;
 
   private final FunctionRuntime runtime;
   private final String host;
@@ -74,33 +78,49 @@ public final class TrainFunction {
     });
   }
 
-  static String body(String job, int worker, int slice) {
-    return JsonResponse.JSON.createObjectNode().put("job", job).put("worker", worker).put("slice", slice).toString();
+  /** The body of a call of slice {@code slice} of a worker, with its signature. */
+  static String body(String job, int worker, int slice, SignedCalls.Signature signature) {
+    return JsonResponse.JSON.createObjectNode().put("job", job).put("worker", worker).put("slice", slice)
+        .put("issued", signature.issued()).put("nonce", signature.nonce()).put("signature", signature.mac())
+        .toString();
   }
 
   /**
-   * Queues slice {@code slice} of a worker through the gateway, with a callback to emnist-setup that queues it
-   * again should the platform drop it (429 from a busy pod, 5xx).
+   * Queues slice {@code slice} of a worker through the gateway, signed, with a signed callback to emnist-setup that
+   * queues it again should the platform drop it (429 from a busy pod, 5xx).
    */
   static void invoke(FunctionRuntime runtime, String job, int worker, int slice) {
+    SignedCalls calls = runtime.settings().calls();
+    SignedCalls.Signature back = calls.sign(new SignedCalls.Subject(SignedCalls.Kind.CALLBACK, job, worker, slice));
     URI callback = URI.create(runtime.settings().gateway() + "/function/" + SetupFunction.NAME + "?callback=1&job="
-        + job + "&worker=" + worker + "&slice=" + slice);
-    runtime.gateway().invokeAsync(NAME, body(job, worker, slice), Optional.of(callback));
+        + job + "&worker=" + worker + "&slice=" + slice + "&" + back.query());
+    SignedCalls.Signature call = calls.sign(new SignedCalls.Subject(SignedCalls.Kind.TRAIN_CALL, job, worker, slice));
+    runtime.gateway().invokeAsync(NAME, body(job, worker, slice, call), Optional.of(callback));
   }
 
-  /** A call's body, read. */
-  private record Call(String job, int worker, int slice) {
+  /** A call's body, read: what it asks for and its signature (null parts where missing). */
+  private record Call(String job, int worker, int slice, String issued, String nonce, String signature) {
     static Optional<Call> parse(String body) {
       try {
         JsonNode n = JsonResponse.JSON.readTree(body == null ? "" : body);
         if (n == null || !n.path("job").isTextual() || !n.path("worker").isIntegralNumber()
-            || !(n.path("slice").isMissingNode() || n.path("slice").isIntegralNumber())) {
+            || !n.path("slice").isIntegralNumber()) {
           return Optional.empty();
         }
-        return Optional.of(new Call(n.get("job").asText(), n.get("worker").asInt(), n.path("slice").asInt(0)));
+        return Optional.of(new Call(n.get("job").asText(), n.get("worker").asInt(), n.get("slice").asInt(),
+            n.path("issued").isIntegralNumber() ? n.get("issued").asText() : null, text(n, "nonce"),
+            text(n, "signature")));
       } catch (IOException e) {
         return Optional.empty();
       }
+    }
+
+    private static String text(JsonNode n, String field) {
+      return n.path(field).isTextual() ? n.get(field).asText() : null;
+    }
+
+    SignedCalls.Subject subject() {
+      return new SignedCalls.Subject(SignedCalls.Kind.TRAIN_CALL, job, worker, slice);
     }
 
     @Override
@@ -110,12 +130,22 @@ public final class TrainFunction {
   }
 
   public IResponse handle(IRequest request) {
+    if (request.getBody() != null && request.getBody().length() > MAX_BODY_CHARS) {
+      return JsonResponse.error(log, NAME, "a call", 413, "body has " + request.getBody().length()
+          + " characters; a call is at most " + MAX_BODY_CHARS);
+    }
     Optional<Call> parsed = Call.parse(request.getBody());
     if (parsed.isEmpty()) {
       return JsonResponse.error(log, NAME, "a call", 400,
-          "body must be {\"job\": \"<id>\", \"worker\": <index>, \"slice\": <number>}, got: " + abbreviate(request.getBody()));
+          "body must be {\"job\": \"<id>\", \"worker\": <index>, \"slice\": <number>, \"issued\": <seconds>, "
+          + "\"nonce\": \"<hex>\", \"signature\": \"<hex>\"}, got: " + abbreviate(request.getBody()));
     }
     Call call = parsed.get();
+    Optional<Refusal> refusal = runtime.settings().calls().refuse(call.subject(), call.issued(), call.nonce(),
+        call.signature());
+    if (refusal.isPresent()) {
+      return JsonResponse.refused(log, NAME, call.toString(), refusal.get());
+    }
     try {
       warm.join();
     } catch (java.util.concurrent.CompletionException e) {
@@ -139,7 +169,9 @@ public final class TrainFunction {
           runtime.jobs().recoverStalled(call.job(), (j, wk, s) -> invoke(runtime, j, wk, s));
           break;
         case STALE:
-          break;
+          return JsonResponse.error(log, NAME, call.toString(), 409, "slice " + call.slice() + " of worker "
+              + call.worker() + " of job " + call.job() + " already ran, or the worker is done: a redelivered "
+              + "or replayed call, nothing to do");
       }
       return JsonResponse.of(200, JsonResponse.JSON.createObjectNode().put("job", call.job())
           .put("worker", call.worker()).put("status", outcome.status().name().toLowerCase(Locale.ROOT))

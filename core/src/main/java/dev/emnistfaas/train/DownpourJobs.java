@@ -246,7 +246,8 @@ public final class DownpourJobs {
   /**
    * What to queue again after the platform failed a call of slice {@code slice} of {@code worker} (429 from a
    * busy pod, 5xx): the worker's next slice that has not run (the failed one, or its successor when the failed
-   * call ran it but could not queue the next), or nothing when the worker is done. The slice is queued even
+   * call ran it but could not queue the next), or nothing when the worker is done or has run slices after it (the
+   * chain went on without the failed call: it was a duplicate, or a callback sent again). The slice is queued even
    * while the worker's lease is held: the holder may be a call that just died (measured on the real components:
    * a killed pod's 502, queued again, met a busy pod, and dropping that 429 because of the dead call's lease lost
    * the worker until the stall threshold). A duplicate costs little: it finds the live holder and stops.
@@ -258,10 +259,11 @@ public final class DownpourJobs {
           + " and slices from 1; got worker " + worker + ", slice " + slice);
     }
     Optional<WorkerPosition> saved = jobs.worker(job, worker).map(WorkerPosition::fromJson);
-    if (saved.isPresent() && saved.get().done()) {
+    int ran = saved.map(WorkerPosition::slices).orElse(0);
+    if (saved.isPresent() && saved.get().done() || slice < ran) {
       return Optional.empty();
     }
-    return Optional.of(Math.max(slice, saved.map(WorkerPosition::slices).orElse(0) + 1));
+    return Optional.of(Math.max(slice, ran + 1));
   }
 
   /**

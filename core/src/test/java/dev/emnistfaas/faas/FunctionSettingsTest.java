@@ -10,7 +10,7 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The gateway addresses a function reads from its environment. */
+/** What a function reads from its environment and its secrets. */
 class FunctionSettingsTest {
   @TempDir
   Path secrets;
@@ -41,5 +41,20 @@ class FunctionSettingsTest {
         + " like http://gateway.example.com:8080", m);
     m = assertThrows(IllegalArgumentException.class, () -> read(Map.of("gateway_url", "http://bad host"))).getMessage();
     assertEquals("environment: gateway_url=http://bad host is not an address: Illegal character in authority", m);
+  }
+
+  /** The call key is the emnist-call-key secret; a function reading another key's signatures refuses them. */
+  @Test
+  void theCallKeyComesFromItsSecretAndIsNeeded() throws Exception {
+    assertEquals(503, read(Map.of()).calls().refuseWithoutKey().orElseThrow().status());
+    Files.writeString(secrets.resolve(SignedCalls.KEY_SECRET), "0123456789abcdef0123456789abcdef\n");
+    SignedCalls calls = read(Map.of("job_ttl_seconds", "600")).calls();
+    assertEquals(java.util.Optional.empty(), calls.refuseWithoutKey());
+    SignedCalls.Subject subject = new SignedCalls.Subject(SignedCalls.Kind.TRAIN_CALL, "0123abcd", 2, 5);
+    SignedCalls.Signature s = calls.sign(subject);
+    assertEquals(java.util.Optional.empty(), calls.refuse(subject, "" + s.issued(), s.nonce(), s.mac()));
+    Files.writeString(secrets.resolve(SignedCalls.KEY_SECRET), "another key, also long enough to be used");
+    assertEquals(403, read(Map.of()).calls().refuse(subject, "" + s.issued(), s.nonce(), s.mac()).orElseThrow()
+        .status());
   }
 }

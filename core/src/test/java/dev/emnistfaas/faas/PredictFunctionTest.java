@@ -56,7 +56,7 @@ class PredictFunctionTest {
     TrainingConfig defaults = TrainingConfig.downpourDefaults(RealData.dir().toString());
     runtime = new FunctionRuntime(new FunctionSettings(URI.create("http://127.0.0.1:9"),
         URI.create("http://127.0.0.1:9"), Optional.empty(), RedisSettings.local(server.url()), Duration.ofHours(1),
-        defaults, ACCESS, Quotas.DEFAULT));
+        defaults, ACCESS, Quotas.DEFAULT, SignedCalls.ephemeral(Duration.ofHours(1))));
     predict = new PredictFunction(runtime, new PrintStream(LOG, true, StandardCharsets.UTF_8));
     eval = RealData.dataset().eval();
     SingleProcessTrainer trainer = new SingleProcessTrainer(TrainingConfig.defaults(RealData.dir().toString())
@@ -233,7 +233,8 @@ class PredictFunctionTest {
     ModelFile.of(trained, eval.mapping()).write(data.resolve("model-bymerge.bin"));
     try (FunctionRuntime baked = new FunctionRuntime(new FunctionSettings(URI.create("http://127.0.0.1:9"),
         URI.create("http://127.0.0.1:9"), Optional.empty(), RedisSettings.local(server.url()), Duration.ofHours(1),
-        TrainingConfig.downpourDefaults(data.toString()), ACCESS, Quotas.DEFAULT))) {
+        TrainingConfig.downpourDefaults(data.toString()), ACCESS, Quotas.DEFAULT,
+        SignedCalls.ephemeral(Duration.ofHours(1))))) {
       PredictFunction function = new PredictFunction(baked, new PrintStream(LOG, true, StandardCharsets.UTF_8));
       IResponse r = function.handle(new Request(pixelsBody(eval.upright(1), "model", "bymerge"),
           authorized(Map.of())));

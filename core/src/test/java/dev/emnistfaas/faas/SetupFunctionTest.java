@@ -15,7 +15,10 @@ import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -50,8 +53,12 @@ class SetupFunctionTest {
   private static FunctionRuntime runtime(ApiAccess access, Quotas quotas) {
     return new FunctionRuntime(new FunctionSettings(URI.create("http://127.0.0.1:9"), URI.create("http://127.0.0.1:9"),
         Optional.empty(), RedisSettings.local(server.url()), Duration.ofHours(1),
-        TrainingConfig.downpourDefaults(RealData.dir().toString()), access, quotas));
+        TrainingConfig.downpourDefaults(RealData.dir().toString()), access, quotas,
+        SignedCalls.withKey(CALL_KEY, Duration.ofHours(1), Clock.systemUTC())));
   }
+
+  /** The key of the runtime's signed calls (the emnist-call-key secret), so that a case can sign as a pod does. */
+  static final String CALL_KEY = "test-call-key-0123456789abcdef0123456789";
 
   private static long keys() {
     return runtime.redis().call(j -> j.dbSize());
@@ -233,8 +240,97 @@ class SetupFunctionTest {
       long before = keys();
       IResponse r = function.handle(new Request("{}", AUTHORIZED));
       assertEquals(429, r.getStatusCode(), r.getBody());
-      assertTrue(json(r).path("error").asText().contains("jobs are running, this installation's limit "
+      assertTrue(json(r).path("error").asText().contains(" running, this installation's limit "
           + "(max_running_jobs="), r.getBody());
+      assertEquals(before, keys());
+    }
+  }
+
+  /** A callback as the queue-worker posts it: the signed URL's query, and X-Function-Status. */
+  private static IResponse callback(String query, int status) {
+    return setup.handle(new Request("", Map.of("X-Function-Status", "" + status, "X-Call-Id", "call-" + query.hashCode()),
+        query, "/"));
+  }
+
+  private static String signedQuery(SignedCalls signer, String job, int worker, int slice) {
+    SignedCalls.Signature s = signer.sign(new SignedCalls.Subject(SignedCalls.Kind.CALLBACK, job, worker, slice));
+    return "callback=1&job=" + job + "&worker=" + worker + "&slice=" + slice + "&" + s.query();
+  }
+
+  /** 403 or 409 with {@code reason}, logged, and nothing written to Redis. */
+  private static void assertCallbackRefused(String query, int status, int code, String reason) throws Exception {
+    long before = keys();
+    int logged = LOG.size();
+    IResponse r = callback(query, status);
+    assertEquals(code, r.getStatusCode(), r.getBody());
+    assertTrue(json(r).path("error").asText().contains(reason), r.getBody());
+    assertTrue(LOG.toString(StandardCharsets.UTF_8).substring(logged).contains("emnist-setup: HTTP " + code
+        + " for the callback for job "), "the refusal was not logged");
+    assertEquals(before, keys(), "a refused callback wrote to Redis");
+  }
+
+  /**
+   * The platform's callbacks queue a dropped slice again only when signed for that job, worker and slice, and once:
+   * unsigned, forged, altered, expired and replayed callbacks are refused, logged, and write nothing.
+   */
+  @Test
+  void onlySignedCallbacksQueueSlicesAndEachOnlyOnce() throws Exception {
+    String job = runtime.jobs().create(runtime.settings().defaults());
+    String other = runtime.jobs().create(runtime.settings().defaults());
+    SignedCalls signer = runtime.settings().calls();
+    String valid = signedQuery(signer, job, 1, 1);
+    assertCallbackRefused("callback=1&job=" + job + "&worker=1&slice=1", 500, 403, "carries no signature");
+    assertCallbackRefused(valid.replace("signature=", "signature=zz"), 500, 403, "malformed signature");
+    assertCallbackRefused(valid.replaceAll("signature=[0-9a-f]{4}", "signature=0000"), 500, 403,
+        "the signature does not match");
+    // The same signature on another worker, slice or job: altered.
+    assertCallbackRefused(valid.replace("worker=1", "worker=0"), 500, 403, "the signature does not match the "
+        + "callback of slice 1 of worker 0 of job " + job);
+    assertCallbackRefused(valid.replace("slice=1", "slice=2"), 503, 403, "the signature does not match");
+    assertCallbackRefused(valid.replace("job=" + job, "job=" + other), 429, 403, "the signature does not match");
+    // Another key's signature: forged.
+    SignedCalls stranger = SignedCalls.withKey("another-key-0123456789abcdef0123456789", Duration.ofHours(1),
+        Clock.systemUTC());
+    assertCallbackRefused(signedQuery(stranger, job, 1, 1), 500, 403, "the signature does not match");
+    // An emnist-train call's signature does not pass for a callback's.
+    SignedCalls.Signature call = signer.sign(new SignedCalls.Subject(SignedCalls.Kind.TRAIN_CALL, job, 1, 1));
+    assertCallbackRefused("callback=1&job=" + job + "&worker=1&slice=1&" + call.query(), 500, 403,
+        "the signature does not match");
+    // Signed with the right key, but longer ago than a job lives.
+    SignedCalls past = SignedCalls.withKey(CALL_KEY, Duration.ofHours(1),
+        Clock.fixed(Instant.now().minus(Duration.ofHours(2)), ZoneOffset.UTC));
+    assertCallbackRefused(signedQuery(past, job, 1, 1), 500, 403, "longer ago than a job lives");
+    assertEquals(0, runtime.jobs().jobStore().count(job, dev.emnistfaas.ps.JobStore.Counter.REENQUEUED));
+
+    IResponse first = callback(valid, 429);
+    assertEquals(200, first.getStatusCode(), first.getBody());
+    assertTrue(json(first).path("requeued").asBoolean(), first.getBody());
+    assertEquals(1, runtime.jobs().jobStore().count(job, dev.emnistfaas.ps.JobStore.Counter.REENQUEUED));
+    assertCallbackRefused(valid, 429, 409, "this callback was used already (HTTP 429): a replayed callback");
+    assertCallbackRefused(valid, 502, 409, "this callback was used already");
+    assertEquals(1, runtime.jobs().jobStore().count(job, dev.emnistfaas.ps.JobStore.Counter.REENQUEUED));
+    // The status is the queue-worker's header, not signed: the same URL may end once the other way (a redelivered
+    // call's callback), and then no more.
+    IResponse ended = callback(valid, 200);
+    assertEquals(200, ended.getStatusCode(), ended.getBody());
+    assertFalse(json(ended).path("requeued").asBoolean(), ended.getBody());
+    assertCallbackRefused(valid, 200, 409, "this callback was used already (HTTP 200)");
+    assertEquals(1, runtime.jobs().jobStore().count(job, dev.emnistfaas.ps.JobStore.Counter.REENQUEUED));
+  }
+
+  @Test
+  void withoutTheCallKeyNoJobStarts() throws Exception {
+    try (FunctionRuntime unsigned = new FunctionRuntime(new FunctionSettings(URI.create("http://127.0.0.1:9"),
+        URI.create("http://127.0.0.1:9"), Optional.empty(), RedisSettings.local(server.url()), Duration.ofHours(1),
+        TrainingConfig.downpourDefaults(RealData.dir().toString()), new ApiAccess(Optional.of(TOKEN),
+        ApiAccess.ReadAccess.TOKEN), Quotas.DEFAULT, SignedCalls.withKey("too short", Duration.ofHours(1),
+        Clock.systemUTC())))) {
+      SetupFunction function = new SetupFunction(unsigned, new PrintStream(LOG, true, StandardCharsets.UTF_8));
+      long before = keys();
+      IResponse r = function.handle(new Request("{}", AUTHORIZED));
+      assertEquals(503, r.getStatusCode(), r.getBody());
+      assertTrue(json(r).path("error").asText().contains("create the OpenFaaS secret emnist-call-key (at least 32 "
+          + "characters"), r.getBody());
       assertEquals(before, keys());
     }
   }

@@ -54,15 +54,25 @@ final class CeHarness implements AutoCloseable {
     }
   }
 
-  /** How one harness is set up. */
-  record Setup(int queueWorkers, String ackWait, int trainPods, Routing routing) {
+  /** How one harness is set up; {@code env} is set in every function's environment over emnist.yml's. */
+  record Setup(int queueWorkers, String ackWait, int trainPods, Routing routing, Map<String, String> env) {
+    Setup(int queueWorkers, String ackWait, int trainPods, Routing routing) {
+      this(queueWorkers, ackWait, trainPods, routing, Map.of());
+    }
+
     static Setup clusterLike() {
       return new Setup(3, "60s", 3, Routing.RANDOM);
+    }
+
+    Setup withEnv(Map<String, String> settings) {
+      return new Setup(queueWorkers, ackWait, trainPods, routing, Map.copyOf(settings));
     }
   }
 
   /** The API token (the emnist-api-token secret) of every harness this JVM starts; JobWatch sends it. */
   static final String API_TOKEN = java.util.HexFormat.of().formatHex(new java.security.SecureRandom().generateSeed(24));
+  /** The key that signs the functions' calls to each other (the emnist-call-key secret); attack cases sign with it. */
+  static final String CALL_KEY = java.util.HexFormat.of().formatHex(new java.security.SecureRandom().generateSeed(32));
 
   private CeHarness(Path harness, Path binaries, Path state, Path project) {
     this.harness = harness;
@@ -157,6 +167,7 @@ final class CeHarness implements AutoCloseable {
     Path secrets = SECRETS;
     Files.createDirectories(secrets);
     Files.writeString(secrets.resolve("emnist-api-token"), API_TOKEN + "\n");
+    Files.writeString(secrets.resolve("emnist-call-key"), CALL_KEY + "\n");
     JsonNode stack = new ObjectMapper(new YAMLFactory()).readTree(project.resolve("emnist.yml").toFile());
     for (String fn : List.of("emnist-setup", "emnist-train", "emnist-predict")) {
       ObjectNode env = environment(stack.path("functions").path(fn));
@@ -172,6 +183,7 @@ final class CeHarness implements AutoCloseable {
       // The harness mounts no secrets (its README): the functions read theirs from a folder of files instead.
       env.put("secrets_dir", secrets.toString());
       env.put("suppress_lock", "true");
+      setup.env().forEach(env::put);
       fns.addObject().put("name", fn).put("replicas", fn.equals("emnist-train") ? setup.trainPods() : 1)
           .put("workdir", project.resolve("build/" + fn).toString())
           // The image's fprocess (the template's function-process script), with the heap the stack's 2 GiB
@@ -225,6 +237,29 @@ final class CeHarness implements AutoCloseable {
     Result r = run(30, cmd.toArray(String[]::new));
     String out = r.output().strip();
     return r.code() != 0 || out.isEmpty() ? null : out;
+  }
+
+  /**
+   * What the harness's callback sink ({@code http://callback-sink:8099/...} as an X-Callback-Url) received: one JSON
+   * object per callback, with its method, path (and query), headers and body.
+   */
+  JsonNode callbacksAtTheSink() throws IOException, InterruptedException {
+    Result r = run(30, harness.resolve("exec.sh").toString(), "curl", "-s", "http://127.0.0.1:8099/_/callbacks");
+    if (r.code() != 0) {
+      throw new IllegalStateException("the callback sink did not answer: " + r.output());
+    }
+    return parse(r.output());
+  }
+
+  /** The queue-workers' logs, one after the other. */
+  String queueWorkerLogs() throws IOException {
+    StringBuilder out = new StringBuilder();
+    try (var files = Files.list(state.resolve("logs"))) {
+      for (Path f : files.filter(f -> f.getFileName().toString().startsWith("queue-worker-")).sorted().toList()) {
+        out.append(Files.readString(f));
+      }
+    }
+    return out.toString();
   }
 
   /** Kills every process of pod {@code pod} with SIGKILL, as a node failure or an OOM kill would. */
@@ -281,6 +316,7 @@ final class CeHarness implements AutoCloseable {
   public void close() throws IOException, InterruptedException {
     down();
     Files.deleteIfExists(SECRETS.resolve("emnist-api-token"));
+    Files.deleteIfExists(SECRETS.resolve("emnist-call-key"));
     Files.deleteIfExists(SECRETS);
   }
 

@@ -6,6 +6,7 @@ import dev.emnistfaas.faas.FunctionSettings;
 import dev.emnistfaas.faas.PredictFunction;
 import dev.emnistfaas.faas.Quotas;
 import dev.emnistfaas.faas.SetupFunction;
+import dev.emnistfaas.faas.SignedCalls;
 import dev.emnistfaas.faas.TrainFunction;
 import dev.emnistfaas.ps.EmbeddedRedis;
 import dev.emnistfaas.ps.RedisSettings;
@@ -38,7 +39,7 @@ public final class LocalRuntime implements AutoCloseable {
     this.gateway = new LocalGateway(gatewaySettings);
     this.functions = new FunctionRuntime(new FunctionSettings(gateway.url(), gateway.url(), Optional.empty(),
         redisSettings, Duration.ofDays(1), defaults, new ApiAccess(Optional.of(apiToken), ApiAccess.ReadAccess.TOKEN),
-        Quotas.DEFAULT));
+        Quotas.DEFAULT, SignedCalls.ephemeral(Duration.ofDays(1))));
     // As in emnist.yml: max_inflight applies to emnist-train only; calls to a busy setup pod wait.
     gateway.deploy(SetupFunction.NAME, 0, pod -> new SetupFunction(functions)::handle);
     gateway.deploy(TrainFunction.NAME, pod -> new TrainFunction(functions, TrainFunction.NAME + "-pod-" + pod)::handle);
