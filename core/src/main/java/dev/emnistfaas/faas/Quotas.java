@@ -57,7 +57,7 @@ public record Quotas(int maxWorkersPerJob, int maxRunningJobs, long maxParameter
 
   /** Why no job may start while {@code running} jobs run, or empty. */
   public Optional<String> refuseAnother(int running) {
-    return running < maxRunningJobs ? Optional.empty() : Optional.of(running + " jobs are running, this "
-        + "installation's limit (max_running_jobs=" + maxRunningJobs + "): cancel one or wait for one to end");
+    return running < maxRunningJobs ? Optional.empty() : Optional.of(running + (running == 1 ? " job is" : " jobs are")
+        + " running, this installation's limit (max_running_jobs=" + maxRunningJobs + "): cancel one or wait for one to end");
   }
 }
