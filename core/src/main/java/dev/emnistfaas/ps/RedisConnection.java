@@ -14,6 +14,7 @@ import java.util.Set;
 import java.util.function.Function;
 import org.apache.commons.pool2.impl.GenericObjectPoolConfig;
 import redis.clients.jedis.Connection;
+import javax.net.ssl.SSLParameters;
 import redis.clients.jedis.JedisClientConfig;
 import redis.clients.jedis.JedisCluster;
 import redis.clients.jedis.util.JedisClusterCRC16;
@@ -54,13 +55,18 @@ public final class RedisConnection implements AutoCloseable {
   public static RedisConnection open(RedisSettings settings, Backoff backoff) {
     URI url = settings.url().orElseThrow(() -> new IllegalArgumentException("no REDIS_URL to connect to"));
     var config = DefaultJedisClientConfig.builder()
-        .ssl("rediss".equals(url.getScheme()))
         .timeoutMillis(10_000)
         .clientName("emnist-faas");
-    settings.password().ifPresent(config::password);
-    if (url.getUserInfo() != null && !url.getUserInfo().isEmpty()) {
-      config.user(url.getUserInfo());
+    if (settings.tls()) {
+      // Jedis checks no host name by default; HTTPS's rule (the name or IP in the certificate) is what TLS clients
+      // of Redis expect.
+      SSLParameters checkHost = new SSLParameters();
+      checkHost.setEndpointIdentificationAlgorithm("HTTPS");
+      config.ssl(true).sslParameters(checkHost);
+      settings.trustedCertificates().ifPresent(ca -> config.sslSocketFactory(TrustedCertificates.socketFactory(ca)));
     }
+    settings.password().ifPresent(config::password);
+    settings.user().ifPresent(config::user);
     String path = url.getPath();
     if (path != null && path.length() > 1) {
       config.database(Integer.parseInt(path.substring(1)));
@@ -214,10 +220,15 @@ public final class RedisConnection implements AutoCloseable {
 
   static String rootMessage(Throwable e) {
     Throwable t = e;
+    boolean tls = false;
     while (t.getCause() != null && t.getCause() != t) {
+      tls |= t instanceof javax.net.ssl.SSLException;
       t = t.getCause();
     }
-    return t.getMessage() == null ? t.toString() : t.getMessage();
+    tls |= t instanceof javax.net.ssl.SSLException;
+    String message = t.getMessage() == null ? t.toString() : t.getMessage();
+    return tls ? "TLS handshake failed (" + message + "); the server's certificate must name the host in "
+        + "REDIS_URL and be signed by a CA the JVM trusts or the one in the REDIS_TLS_CA_SECRET secret" : message;
   }
 
   private static void sleep(long ms) {

@@ -17,21 +17,37 @@ import java.util.stream.Stream;
  * <ul>
  *   <li>{@code REDIS_URL}: {@code redis://[user@]host:port[/db]} or {@code rediss://…} for TLS; unset means
  *       "start an embedded Redis".
+ *   <li>{@code REDIS_USER}: the Redis ACL user to log in as (Redis 6 and later), or the URL's user; unset, the
+ *       default user.
  *   <li>The password: the OpenFaaS secret file {@code /var/openfaas/secrets/<REDIS_PASSWORD_SECRET>} (default
  *       name {@code redis-password}) when it exists, else {@code REDIS_PASSWORD}, else none. A password in the
  *       URL is refused, so that it never lands in a stack file or a log.
+ *   <li>With {@code rediss://}: the server's certificate is checked against the JVM's trusted CAs, or against the
+ *       CA certificates (PEM) in the OpenFaaS secret named by {@code REDIS_TLS_CA_SECRET} (default
+ *       {@code redis-ca}) when that file exists; the host name is always verified.
  *   <li>{@code REDIS_KEY_PREFIX}: the prefix of every key (default {@code emnist}).
  *   <li>{@code REDIS_CLUSTER_NODES}: {@code host:port,host:port,…} seed nodes of a Redis Cluster; the scheme
  *       and user of {@code REDIS_URL} still apply.
  * </ul>
  */
-public record RedisSettings(Optional<URI> url, Optional<String> password, String keyPrefix,
-    List<String> clusterNodes) {
+public record RedisSettings(Optional<URI> url, Optional<String> user, Optional<String> password, String keyPrefix,
+    List<String> clusterNodes, Optional<Path> trustedCertificates) {
   public static final Path SECRETS_DIR = Path.of("/var/openfaas/secrets");
   public static final String DEFAULT_SECRET = "redis-password";
+  public static final String DEFAULT_CA_SECRET = "redis-ca";
 
   public RedisSettings {
     url.ifPresent(RedisSettings::checkUrl);
+    Optional<String> inUrl = url.map(URI::getUserInfo).filter(u -> !u.isEmpty());
+    if (user.isPresent() && inUrl.isPresent() && !user.get().equals(inUrl.get())) {
+      throw new IllegalArgumentException("REDIS_USER=" + user.get() + " and the user in REDIS_URL (" + inUrl.get()
+          + ") differ; give one of them");
+    }
+    user = user.filter(u -> !u.isBlank()).or(() -> inUrl);
+    if (trustedCertificates.isPresent() && !url.map(u -> "rediss".equals(u.getScheme())).orElse(false)) {
+      throw new IllegalArgumentException("a CA certificate for Redis is given (" + trustedCertificates.get()
+          + "), but REDIS_URL is not rediss://: the connection would not use TLS");
+    }
     clusterNodes = List.copyOf(clusterNodes);
     for (String node : clusterNodes) {
       if (!node.matches("[^:\\s]+:[0-9]{1,5}")) {
@@ -71,20 +87,30 @@ public record RedisSettings(Optional<URI> url, Optional<String> password, String
     if (!nodes.isEmpty() && url.isEmpty()) {
       url = Optional.of(URI.create("redis://" + nodes.get(0)));
     }
-    return new RedisSettings(url, password, env.getOrDefault("REDIS_KEY_PREFIX", "emnist"), nodes);
+    Path ca = secretsDir.resolve(env.getOrDefault("REDIS_TLS_CA_SECRET", DEFAULT_CA_SECRET));
+    return new RedisSettings(url, Optional.ofNullable(env.get("REDIS_USER")).filter(s -> !s.isBlank()), password,
+        env.getOrDefault("REDIS_KEY_PREFIX", "emnist"), nodes,
+        Files.isRegularFile(ca) ? Optional.of(ca) : Optional.empty());
   }
 
   public static RedisSettings local(URI url) {
-    return new RedisSettings(Optional.of(url), Optional.empty(), "emnist", List.of());
+    return new RedisSettings(Optional.of(url), Optional.empty(), Optional.empty(), "emnist", List.of(),
+        Optional.empty());
   }
 
   /** A Redis Cluster reached through these seed nodes ({@code host:port}). */
   public static RedisSettings cluster(List<String> nodes) {
-    return new RedisSettings(Optional.of(URI.create("redis://" + nodes.get(0))), Optional.empty(), "emnist", nodes);
+    return new RedisSettings(Optional.of(URI.create("redis://" + nodes.get(0))), Optional.empty(), Optional.empty(),
+        "emnist", nodes, Optional.empty());
   }
 
   public RedisSettings withPassword(String pw) {
-    return new RedisSettings(url, Optional.of(pw), keyPrefix, clusterNodes);
+    return new RedisSettings(url, user, Optional.of(pw), keyPrefix, clusterNodes, trustedCertificates);
+  }
+
+  /** Whether the connection uses TLS ({@code rediss://}). */
+  public boolean tls() {
+    return url.map(u -> "rediss".equals(u.getScheme())).orElse(false);
   }
 
   private static void checkUrl(URI u) {
@@ -117,7 +143,8 @@ public record RedisSettings(Optional<URI> url, Optional<String> password, String
   @Override
   public String toString() {
     return "RedisSettings[" + (clusterNodes.isEmpty() ? url.map(RedisSettings::redacted).orElse("embedded")
-        : "cluster " + address()) + ", password "
-        + (password.isPresent() ? "set" : "none") + ", prefix " + keyPrefix + "]";
+        : "cluster " + address()) + user.map(u -> ", user " + u).orElse("") + ", password "
+        + (password.isPresent() ? "set" : "none") + trustedCertificates.map(c -> ", CA " + c).orElse("")
+        + ", prefix " + keyPrefix + "]";
   }
 }

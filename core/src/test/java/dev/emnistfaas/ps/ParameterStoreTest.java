@@ -20,7 +20,8 @@ class ParameterStoreTest {
   private static final int SIZE = 83_247;
   private static final AtomicInteger JOBS = new AtomicInteger();
   private static EmbeddedRedis server;
-  private static RedisConnection redis;
+  /** The connection every case uses: to the embedded server, or to another ({@link ParameterStoreOverTlsTest}). */
+  static RedisConnection redis;
 
   @BeforeAll
   static void start() {
@@ -195,7 +196,11 @@ class ParameterStoreTest {
    */
   @Test
   void aPushWhoseReplyWasLostIsAppliedOnce() throws Exception {
-    try (LostReplyProxy proxy = new LostReplyProxy(server.port());
+    aPushWhoseReplyWasLostIsAppliedOnce(server.port());
+  }
+
+  void aPushWhoseReplyWasLostIsAppliedOnce(int redisPort) throws Exception {
+    try (LostReplyProxy proxy = new LostReplyProxy(redisPort);
         RedisConnection viaProxy = RedisConnection.open(
             RedisSettings.local(java.net.URI.create("redis://127.0.0.1:" + proxy.port())),
             RedisConnection.Backoff.DEFAULT)) {

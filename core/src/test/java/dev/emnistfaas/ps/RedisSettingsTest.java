@@ -48,4 +48,17 @@ class RedisSettingsTest {
         () -> RedisSettings.fromEnvironment(Map.of("REDIS_URL", "http://h:1"), secrets)).getMessage()
         .contains("must start with redis:// or rediss://"));
   }
+
+  @Test
+  void aCaWithoutTlsAndTwoDifferentUsersAreRefused() throws Exception {
+    Files.writeString(secrets.resolve("redis-ca"), "not used");
+    IllegalArgumentException plain = assertThrows(IllegalArgumentException.class, () -> RedisSettings.fromEnvironment(
+        Map.of("REDIS_URL", "redis://127.0.0.1:6379"), secrets));
+    assertTrue(plain.getMessage().contains("but REDIS_URL is not rediss://"), plain.getMessage());
+    IllegalArgumentException users = assertThrows(IllegalArgumentException.class, () -> RedisSettings.fromEnvironment(
+        Map.of("REDIS_URL", "rediss://alice@h:6380", "REDIS_USER", "bob"), secrets));
+    assertEquals("REDIS_USER=bob and the user in REDIS_URL (alice) differ; give one of them", users.getMessage());
+    assertEquals(java.util.Optional.of("alice"), RedisSettings.fromEnvironment(
+        Map.of("REDIS_URL", "rediss://alice@h:6380"), secrets).user());
+  }
 }

@@ -149,7 +149,8 @@ final class TrainCommand implements Callable<Integer> {
         GatewaySettings.Routing.ROUND_ROBIN, 0, Duration.ZERO, Duration.ZERO);
     RedisSettings env = RedisSettings.fromEnvironment();
     Optional<RedisSettings> store = redis != null
-        ? Optional.of(new RedisSettings(Optional.of(URI.create(redis)), env.password(), env.keyPrefix(), List.of()))
+        ? Optional.of(new RedisSettings(Optional.of(URI.create(redis)), env.user(), env.password(), env.keyPrefix(),
+            List.of(), env.trustedCertificates()))
         : env.url().map(u -> env);
     TrainingRun.Outcome outcome = TrainingRun.run(new TrainingRun.Options(gateway, store, defaults,
         overrides.toString(), results, System.out, System.console() != null,
