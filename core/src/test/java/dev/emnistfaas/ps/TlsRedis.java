@@ -23,15 +23,18 @@ final class TlsRedis implements AutoCloseable {
   static final Path OPENSSL = Path.of("/usr/bin/openssl");
 
   final int port;
+  /** The cluster bus's port, or 0 outside a cluster. */
+  final int busPort;
   final Path folder;
   /** The CA that signed the server's certificate (PEM): what a client trusts. */
   final Path ca;
   private final Process process;
 
-  private TlsRedis(int port, Path folder, Process process) {
+  private TlsRedis(int port, int busPort, Path folder, Path ca, Process process) {
     this.port = port;
+    this.busPort = busPort;
     this.folder = folder;
-    this.ca = folder.resolve("ca.crt");
+    this.ca = ca;
     this.process = process;
   }
 
@@ -50,11 +53,39 @@ final class TlsRedis implements AutoCloseable {
     assumeAvailable();
     Path dir = Files.createTempDirectory("emnist-tls-redis-");
     makeCertificates(dir);
+    return start(dir, dir, 0, List.of("user " + user + " on >" + password + " " + rules));
+  }
+
+  /**
+   * Three TLS-only masters sharing the certificates in {@code certificates} (see {@link #makeCertificates}), the
+   * cluster bus over TLS too, joined into one cluster by {@code admin} (a user that may do anything) beside the
+   * users {@code users} (redis.conf {@code user} lines).
+   */
+  static List<TlsRedis> startCluster(Path certificates, String admin, String adminPassword, List<String> users)
+      throws IOException, InterruptedException {
+    List<TlsRedis> nodes = new ArrayList<>();
+    List<String> accounts = new ArrayList<>(users);
+    accounts.add("user " + admin + " on >" + adminPassword + " ~* &* +@all");
+    for (int i = 0; i < 3; i++) {
+      Path dir = Files.createTempDirectory("emnist-tls-cluster-");
+      int bus = EmbeddedRedis.freePort();
+      List<String> settings = new ArrayList<>(accounts);
+      settings.addAll(List.of("cluster-enabled yes", "cluster-config-file nodes.conf", "cluster-node-timeout 5000",
+          "cluster-port " + bus, "tls-cluster yes", "masteruser " + admin, "masterauth " + adminPassword));
+      nodes.add(start(dir, certificates, bus, settings));
+    }
+    return nodes;
+  }
+
+  private static TlsRedis start(Path dir, Path certificates, int busPort, List<String> settings)
+      throws IOException, InterruptedException {
     int port = EmbeddedRedis.freePort();
-    Files.write(dir.resolve("redis.conf"), List.of("port 0", "tls-port " + port, "bind 127.0.0.1",
-        "tls-cert-file " + dir.resolve("server.crt"), "tls-key-file " + dir.resolve("server.key"),
-        "tls-ca-cert-file " + dir.resolve("ca.crt"), "tls-auth-clients no", "save \"\"", "appendonly no",
-        "dir " + dir, "user default off", "user " + user + " on >" + password + " " + rules));
+    List<String> conf = new ArrayList<>(List.of("port 0", "tls-port " + port, "bind 127.0.0.1",
+        "tls-cert-file " + certificates.resolve("server.crt"), "tls-key-file " + certificates.resolve("server.key"),
+        "tls-ca-cert-file " + certificates.resolve("ca.crt"), "tls-auth-clients no", "save \"\"", "appendonly no",
+        "dir " + dir, "user default off"));
+    conf.addAll(settings);
+    Files.write(dir.resolve("redis.conf"), conf);
     List<String> command = List.of(REDIS_SERVER.toString(), dir.resolve("redis.conf").toString());
     Process p = new ProcessBuilder(command).redirectErrorStream(true)
         .redirectOutput(dir.resolve("redis.log").toFile()).start();
@@ -73,11 +104,11 @@ final class TlsRedis implements AutoCloseable {
         Thread.sleep(50);
       }
     }
-    return new TlsRedis(port, dir, p);
+    return new TlsRedis(port, busPort, dir, certificates.resolve("ca.crt"), p);
   }
 
-  /** A CA, and a certificate for IP 127.0.0.1 only (not "localhost") that it signed. */
-  private static void makeCertificates(Path dir) throws IOException, InterruptedException {
+  /** In {@code dir}: a CA (ca.crt), and a certificate for IP 127.0.0.1 only (not "localhost") it signed (server.*). */
+  static void makeCertificates(Path dir) throws IOException, InterruptedException {
     openssl(dir, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2",
         "-subj", "/CN=emnist test CA", "-keyout", "ca.key", "-out", "ca.crt");
     openssl(dir, "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-subj",
