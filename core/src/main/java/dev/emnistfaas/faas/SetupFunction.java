@@ -37,7 +37,7 @@ import java.util.concurrent.TimeUnit;
  * decides.) A browser (Accept: text/html) gets pages instead of JSON: the list of jobs, and with {@code ?job=ID}
  * the live page of that job, which follows its JSON status every second.
  */
-public final class SetupFunction {
+public final class SetupFunction implements AutoCloseable {
   public static final String NAME = "emnist-setup";
   /**
    * Failed (5xx) deliveries of one slice before the job is marked failed. With the backoff below (2 s at most)
@@ -70,9 +70,46 @@ public final class SetupFunction {
     this(runtime, System.err);
   }
 
+  /** Looks after the unfinished jobs ({@link #lookAfterJobs}), on a thread of its own. */
+  private final ScheduledExecutorService lookout = Executors.newSingleThreadScheduledExecutor(r -> {
+    Thread t = new Thread(r, "emnist-job-lookout");
+    t.setDaemon(true);
+    return t;
+  });
+
   public SetupFunction(FunctionRuntime runtime, PrintStream log) {
     this.runtime = runtime;
     this.log = log;
+  }
+
+  /** Stops looking after jobs and queuing slices again (a local runtime that closes). */
+  @Override
+  public void close() {
+    lookout.shutdownNow();
+    requeues.shutdownNow();
+  }
+
+  /** How often a pod looks after the unfinished jobs ({@link #lookAfterJobs}): a worker's lease time. */
+  public static final Duration LOOK_AFTER_EVERY = Duration.ofSeconds(5);
+
+  /**
+   * From now on, every {@code every}, re-invokes the workers of unfinished jobs whose call was lost or that stalled
+   * (DownpourJobs.recoverUnfinished), so that a chain broken while nobody polls (a lost callback, say, when an
+   * emnist-setup pod died) is found within about a lease's time. Every emnist-setup pod does this; a claim in
+   * Redis keeps two pods from re-invoking the same worker. Failures are logged and the next round tries again.
+   */
+  public void lookAfterJobs(Duration every) {
+    lookout.scheduleWithFixedDelay(() -> {
+      try {
+        runtime.jobs().recoverUnfinished((j, w, s) -> TrainFunction.invoke(runtime, j, w, s));
+      } catch (RuntimeException e) {
+        synchronized (log) {
+          log.println(NAME + ": looking after the unfinished jobs failed; next try in " + every.toSeconds()
+              + " s: " + e);
+          e.printStackTrace(log);
+        }
+      }
+    }, every.toMillis(), every.toMillis(), TimeUnit.MILLISECONDS);
   }
 
   public IResponse handle(IRequest request) {

@@ -51,7 +51,7 @@ public final class SignedCalls {
     CALLBACK
   }
 
-  /** One signature: the time it was made (epoch seconds), its nonce, and the MAC over both and the call. */
+  /** One signature: the time it was made (epoch milliseconds), its nonce, and the MAC over both and the call. */
   public record Signature(long issued, String nonce, String mac) {
     /** The signature as query parameters, for a callback URL. */
     public String query() {
@@ -123,7 +123,7 @@ public final class SignedCalls {
   public Signature sign(Subject subject) {
     byte[] n = new byte[12];
     RANDOM.nextBytes(n);
-    long issued = clock.instant().getEpochSecond();
+    long issued = clock.millis();
     String nonce = HEX.formatHex(n);
     return new Signature(issued, nonce, HEX.formatHex(mac(subject, issued, nonce)));
   }
@@ -154,7 +154,7 @@ public final class SignedCalls {
       return Optional.of(new Refusal(403, "the signature does not match " + subject
           + ": forged, or altered on the way"));
     }
-    Instant signed = Instant.ofEpochSecond(at);
+    Instant signed = Instant.ofEpochMilli(at);
     Instant now = clock.instant();
     if (signed.isAfter(now.plus(CLOCK_SKEW))) {
       return Optional.of(new Refusal(403, subject + " was signed at " + signed + ", ahead of this pod's clock ("

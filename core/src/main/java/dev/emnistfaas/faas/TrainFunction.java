@@ -87,7 +87,8 @@ public final class TrainFunction {
 
   /**
    * Queues slice {@code slice} of a worker through the gateway, signed, with a signed callback to emnist-setup that
-   * queues it again should the platform drop it (429 from a busy pod, 5xx).
+   * queues it again should the platform drop it (429 from a busy pod, 5xx); the job's records note the call first
+   * (DownpourJobs.callQueued), so that its loss can be told even when that callback is lost too.
    */
   static void invoke(FunctionRuntime runtime, String job, int worker, int slice) {
     SignedCalls calls = runtime.settings().calls();
@@ -95,6 +96,7 @@ public final class TrainFunction {
     URI callback = URI.create(runtime.settings().gateway() + "/function/" + SetupFunction.NAME + "?callback=1&job="
         + job + "&worker=" + worker + "&slice=" + slice + "&" + back.query());
     SignedCalls.Signature call = calls.sign(new SignedCalls.Subject(SignedCalls.Kind.TRAIN_CALL, job, worker, slice));
+    runtime.jobs().callQueued(job, worker, slice, call.issued());
     runtime.gateway().invokeAsync(NAME, body(job, worker, slice, call), Optional.of(callback));
   }
 
@@ -145,6 +147,12 @@ public final class TrainFunction {
         call.signature());
     if (refusal.isPresent()) {
       return JsonResponse.refused(log, NAME, call.toString(), refusal.get());
+    }
+    try {
+      // Before anything else: a call queued after this one can only begin after it (DownpourJobs.recoverStalled).
+      runtime.jobs().callBegun(call.job(), call.worker(), call.slice(), Long.parseLong(call.issued()));
+    } catch (StoreException e) {
+      return JsonResponse.failure(log, NAME, call.toString(), 503, e);
     }
     try {
       warm.join();

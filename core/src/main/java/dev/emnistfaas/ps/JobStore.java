@@ -29,6 +29,8 @@ public final class JobStore {
     REENQUEUED,
     /** Workers re-invoked after showing no sign of life for longer than a queued slice can wait. */
     RECOVERED,
+    /** Workers re-invoked because their call was lost: a call queued after it has begun, and it has not. */
+    LOST_CALLS,
     /** Calls that found their slice already run, or running in another call, and did nothing. */
     DUPLICATES;
 
@@ -69,6 +71,10 @@ public final class JobStore {
 
   private static String leaseKey(int worker) {
     return "lease:" + worker;
+  }
+
+  private static String callKey(int worker) {
+    return "call:" + worker;
   }
 
   private static byte[] bytes(String s) {
@@ -135,24 +141,47 @@ public final class JobStore {
     return Optional.ofNullable(onJob(job, j -> j.get(key(job, workerKey(worker)))));
   }
 
-  /** One worker's records, as read together: saved position, live report, and whether a call holds its lease. */
-  public record WorkerRecords(Optional<String> saved, Optional<String> live, boolean leased) {}
+  /**
+   * One worker's records, as read together: saved position, live report, whether a call holds its lease, and its
+   * newest call (queued, or begun).
+   */
+  public record WorkerRecords(Optional<String> saved, Optional<String> live, boolean leased, Optional<String> call) {}
 
   /** Every worker's records, read in one round trip. */
   public List<WorkerRecords> workers(String job, int workers) {
-    String[] keys = new String[3 * workers];
+    String[] keys = new String[4 * workers];
     for (int w = 0; w < workers; w++) {
-      keys[3 * w] = key(job, workerKey(w));
-      keys[3 * w + 1] = key(job, liveKey(w));
-      keys[3 * w + 2] = key(job, leaseKey(w));
+      keys[4 * w] = key(job, workerKey(w));
+      keys[4 * w + 1] = key(job, liveKey(w));
+      keys[4 * w + 2] = key(job, leaseKey(w));
+      keys[4 * w + 3] = key(job, callKey(w));
     }
     List<String> values = onJob(job, j -> j.mget(keys));
     List<WorkerRecords> out = new ArrayList<>(workers);
     for (int w = 0; w < workers; w++) {
-      out.add(new WorkerRecords(Optional.ofNullable(values.get(3 * w)), Optional.ofNullable(values.get(3 * w + 1)),
-          values.get(3 * w + 2) != null));
+      out.add(new WorkerRecords(Optional.ofNullable(values.get(4 * w)), Optional.ofNullable(values.get(4 * w + 1)),
+          values.get(4 * w + 2) != null, Optional.ofNullable(values.get(4 * w + 3))));
     }
     return out;
+  }
+
+  private static final String SAVE_CALL = """
+      if redis.call('EXISTS', KEYS[2]) == 0 then return -1 end
+      local current = redis.call('GET', KEYS[1])
+      if current and cjson.decode(current).signedMillis > tonumber(ARGV[2]) then return 0 end
+      redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[3])
+      return 1
+      """;
+
+  /**
+   * Replaces worker {@code worker}'s newest-call record (a JSON object with {@code signedMillis}: a call queued,
+   * or begun) unless the stored one is of a call signed later: an old call delivered again does not hide a newer
+   * one, and nothing is written for a job that does not exist. True when it was saved.
+   */
+  public boolean saveCall(String job, int worker, String record, long signedMillis) {
+    Object r = onJob(job, j -> j.eval(SAVE_CALL, List.of(key(job, callKey(worker)), key(job, "config")),
+        List.of(record, Long.toString(signedMillis), ttlSeconds())));
+    return Long.valueOf(1).equals(r);
   }
 
   private static final String SAVE_WORKER = """
@@ -372,6 +401,7 @@ public final class JobStore {
       for (int w = 0; w < workers; w++) {
         j.pexpire(key(job, workerKey(w)), soon.toMillis());
         j.pexpire(key(job, liveKey(w)), soon.toMillis());
+        j.pexpire(key(job, callKey(w)), soon.toMillis());
       }
       return null;
     });

@@ -16,6 +16,7 @@ import dev.emnistfaas.ps.ParameterStore;
 import dev.emnistfaas.ps.RedisConnection;
 import dev.emnistfaas.ps.StoreException;
 import dev.emnistfaas.ps.UpdateRule;
+import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -29,16 +30,51 @@ import java.util.UUID;
 public final class DownpourJobs {
   private static final ObjectMapper JSON = new ObjectMapper();
 
+  /**
+   * How much later than a worker's unbegun call another call must have been signed to prove the first was
+   * delivered: the time between signing and queuing, and the skew between the pods' clocks.
+   */
+  static final Duration QUEUE_ORDER_MARGIN = Duration.ofMillis(500);
+  /** How long ago that later call must have begun: a delivered call begins within milliseconds unless refused. */
+  static final Duration BEGIN_GRACE = Duration.ofSeconds(1);
+  /**
+   * How long after its job stopped a worker may show no sign of life before its call counts as lost: the other
+   * workers finish at their next push, so the queue empties within a moment, and no later call may come to prove
+   * the loss (a call lost just before the target).
+   */
+  static final Duration STOPPED_QUIET = Duration.ofSeconds(3);
+
   private final RedisConnection redis;
   private final String prefix;
   private final Duration ttl;
   private final JobStore jobs;
+  private final PrintStream log;
 
   public DownpourJobs(RedisConnection redis, String prefix, Duration ttl) {
+    this(redis, prefix, ttl, System.err);
+  }
+
+  /** Jobs whose recoveries (a lost call queued again) are logged to {@code log}. */
+  public DownpourJobs(RedisConnection redis, String prefix, Duration ttl, PrintStream log) {
     this.redis = redis;
     this.prefix = prefix;
     this.ttl = ttl;
     this.jobs = new JobStore(redis, prefix, ttl);
+    this.log = log;
+  }
+
+  /**
+   * Records that slice {@code slice} of {@code worker} is being queued, signed at {@code signedMillis}: before the
+   * call goes to the gateway, so that the pod's {@link #callBegun} always comes after it.
+   */
+  public void callQueued(String job, int worker, int slice, long signedMillis) {
+    jobs.saveCall(job, worker, new WorkerCall(slice, signedMillis, 0).toJson(), signedMillis);
+  }
+
+  /** Records that a pod began the call of slice {@code slice} of {@code worker} signed at {@code signedMillis}. */
+  public void callBegun(String job, int worker, int slice, long signedMillis) {
+    jobs.saveCall(job, worker, new WorkerCall(slice, signedMillis, System.currentTimeMillis()).toJson(),
+        signedMillis);
   }
 
   public JobStore jobStore() {
@@ -87,6 +123,28 @@ public final class DownpourJobs {
   }
 
   private static final int RUNNING_SCAN = 200;
+
+  /**
+   * Looks after every unfinished job (running or stopping) among the newest {@value #RUNNING_SCAN}: re-invokes its
+   * workers whose call was lost or that stalled ({@link #recoverStalled}). emnist-setup runs this every few
+   * seconds, so that a broken chain is found whether or not anybody asks for a status. Returns the workers
+   * re-invoked.
+   */
+  public int recoverUnfinished(SliceInvoker invoker) {
+    int recovered = 0;
+    for (JsonNode job : list(RUNNING_SCAN)) {
+      String state = job.path("state").asText();
+      if (state.equals(JobState.RUNNING.name().toLowerCase(Locale.ROOT))
+          || state.equals(JobState.STOPPING.name().toLowerCase(Locale.ROOT))) {
+        try {
+          recovered += recoverStalled(job.path("job").asText(), invoker);
+        } catch (StoreException.NoSuchJob e) {
+          // expired since the list was read: nothing to look after
+        }
+      }
+    }
+    return recovered;
+  }
 
   /**
    * Writes the initial parameters and the config ({@link #resolved}); returns the new job's id. The config must
@@ -190,7 +248,8 @@ public final class DownpourJobs {
    * One worker as the store has it: its saved position (none before its first slice), its live report, and
    * whether a call holds its lease (a slice is running or about to).
    */
-  private record WorkerView(Optional<WorkerPosition> saved, Optional<LiveProgress> live, boolean leased) {
+  private record WorkerView(Optional<WorkerPosition> saved, Optional<LiveProgress> live, boolean leased,
+      Optional<WorkerCall> call) {
     /** When the worker last showed a sign of life, or {@code fallback} if never. */
     long lastActivityMillis(long fallback) {
       long t = fallback;
@@ -208,18 +267,35 @@ public final class DownpourJobs {
     Optional<LiveProgress> running() {
       return live.filter(l -> !done() && l.slice() > saved.map(WorkerPosition::slices).orElse(0));
     }
+
+    /**
+     * What the worker is doing, for the status: "training", "warm-start" (its slice waits for worker 0 to train the
+     * warm start alone), "queued" (its next slice is queued, the first one included) or "done".
+     */
+    String activity() {
+      if (done()) {
+        return "done";
+      }
+      return running().map(l -> l.phase() == LiveProgress.Phase.WARM_START ? "warm-start" : "training")
+          .orElse("queued");
+    }
   }
 
   /** A job's config, creation time and workers, read once for one request. */
-  private record Records(TrainingConfig config, long created, List<WorkerView> workers) {
+  private record Records(TrainingConfig config, long created, List<WorkerView> workers, Optional<JobStop> stop) {
     static Records read(JobStore jobs, String job) {
       TrainingConfig config = configOf(jobs, job);
       List<WorkerView> workers = new ArrayList<>(config.workers());
       for (JobStore.WorkerRecords r : jobs.workers(job, config.workers())) {
         workers.add(new WorkerView(r.saved().map(WorkerPosition::fromJson), r.live().map(LiveProgress::fromJson),
-            r.leased()));
+            r.leased(), r.call().map(WorkerCall::fromJson)));
       }
-      return new Records(config, jobs.createdMillis(job), workers);
+      return new Records(config, jobs.createdMillis(job), workers, jobs.stopReason(job).map(JobStop::fromJson));
+    }
+
+    /** When the job's stop flag went up (epoch millis), if it did. */
+    Optional<Long> stoppedMillis() {
+      return stop.map(s -> created + (long) (s.seconds() * 1000));
     }
   }
 
@@ -233,14 +309,67 @@ public final class DownpourJobs {
         continue;
       }
       int next = view.saved().map(WorkerPosition::slices).orElse(0) + 1;
-      if (now - view.lastActivityMillis(records.created()) > quiet.toMillis()
+      Optional<WorkerCall> overtaken = overtaken(view.call(), records, w, now);
+      Optional<WorkerCall> unfinished = overtaken.isPresent() ? Optional.empty()
+          : quietSinceTheStop(view, records, now);
+      if (overtaken.isPresent() || unfinished.isPresent()) {
+        WorkerCall lost = overtaken.or(() -> unfinished).get();
+        if (jobs.claimOnce(job, "lost:" + w + ":" + lost.signedMillis(), quiet)) {
+          jobs.countOnce(job, JobStore.Counter.LOST_CALLS, w + ":" + lost.signedMillis());
+          log.printf("emnist: job %s: the call of slice %d of worker %d, queued %.1f s ago, never began %s: lost "
+              + "(a busy pod's 429 whose callback did not arrive); slice %d queued again%n", job, lost.slice(), w,
+              (now - lost.signedMillis()) / 1000.0, overtaken.isPresent() ? "while a call queued after it did"
+              : "and the job stopped " + (now - records.stoppedMillis().orElseThrow()) / 1000 + " s ago", next);
+          invoker.invoke(job, w, next);
+          recovered++;
+        }
+      } else if (now - view.lastActivityMillis(records.created()) > quiet.toMillis()
           && jobs.claimOnce(job, "recover:" + w + ":" + next, quiet)) {
         jobs.countOnce(job, JobStore.Counter.RECOVERED, w + ":" + next);
+        log.printf("emnist: job %s: worker %d showed no sign of life for %d s; slice %d queued again%n", job, w,
+            quiet.toSeconds(), next);
         invoker.invoke(job, w, next);
         recovered++;
       }
     }
     return recovered;
+  }
+
+  /**
+   * Worker {@code w}'s newest call when its job stopped {@link #STOPPED_QUIET} ago or more, it has not begun, and
+   * the worker has shown no other sign of life meanwhile: the others have finished, so nothing may prove the loss,
+   * and a worker that is only waiting to see the stop is cheap to call again.
+   */
+  private static Optional<WorkerCall> quietSinceTheStop(WorkerView view, Records records, long now) {
+    Optional<Long> stopped = records.stoppedMillis();
+    if (stopped.isEmpty() || view.call().isEmpty() || view.call().get().begun()) {
+      return Optional.empty();
+    }
+    long quietSince = Math.max(Math.max(stopped.get(), view.call().get().signedMillis()),
+        view.lastActivityMillis(records.created()));
+    return now - quietSince > STOPPED_QUIET.toMillis() ? view.call() : Optional.empty();
+  }
+
+  /**
+   * Worker {@code w}'s newest call when it was lost: it has not begun, while another worker's call signed well
+   * after it (by {@link #QUEUE_ORDER_MARGIN}) began a while ago ({@link #BEGIN_GRACE}). The queue hands calls out
+   * in the order they were queued, so the first was delivered before the second, and a delivered call that did not
+   * begin was refused (a busy pod's 429); had its callback arrived, emnist-setup would have queued it again.
+   */
+  private static Optional<WorkerCall> overtaken(Optional<WorkerCall> call, Records records, int w, long now) {
+    if (call.isEmpty() || call.get().begun()) {
+      return Optional.empty();
+    }
+    long signed = call.get().signedMillis();
+    for (int v = 0; v < records.workers().size(); v++) {
+      Optional<WorkerCall> other = records.workers().get(v).call();
+      if (v != w && other.isPresent() && other.get().begun()
+          && other.get().signedMillis() > signed + QUEUE_ORDER_MARGIN.toMillis()
+          && now - other.get().begunMillis() > BEGIN_GRACE.toMillis()) {
+        return call;
+      }
+    }
+    return Optional.empty();
   }
 
   /**
@@ -320,7 +449,7 @@ public final class DownpourJobs {
       ObjectNode n = workers.addObject().put("worker", w);
       Optional<LiveProgress> live = view.running();
       if (view.saved().isEmpty()) {
-        n.put("state", "pending");
+        n.put("state", view.activity());
         live.ifPresent(l -> n.put("epochs", l.epochs()).put("samples", l.samples())
             .put("samplesPerSecond", l.samplesPerSecond()));
         continue;
@@ -328,15 +457,17 @@ public final class DownpourJobs {
       WorkerPosition pos = view.saved().get();
       done += pos.done() ? 1 : 0;
       workersWithASlice += pos.slices() > 0 ? 1 : 0;
-      n.put("state", pos.state().name().toLowerCase(Locale.ROOT)).put("epoch", pos.epoch())
+      double trainingSeconds = pos.computeSeconds() - pos.warmStartSeconds();
+      n.put("state", view.activity()).put("epoch", pos.epoch())
           .put("cursor", pos.cursor()).put("steps", pos.steps())
           .put("samples", pos.samples()).put("slices", pos.slices()).put("pushes", pos.pushes())
           .put("samplesPerSecond", live.map(LiveProgress::samplesPerSecond).orElse(pos.samplesPerSecond()))
           .put("computeSeconds", pos.computeSeconds()).put("waitSeconds", pos.waitSeconds())
+          .put("warmStartSeconds", pos.warmStartSeconds())
           .put("epochs", live.map(LiveProgress::epochs).orElse(pos.epochs()))
           .put("shardSize", pos.shardSize())
           .put("finishedSeconds", pos.done() ? (pos.sliceEndMillis() - created) / 1000.0 : 0)
-          .put("waitFraction", pos.computeSeconds() > 0 ? pos.waitSeconds() / pos.computeSeconds() : 0)
+          .put("waitFraction", trainingSeconds > 0 ? pos.waitSeconds() / trainingSeconds : 0)
           .put("host", live.map(LiveProgress::host).orElse(pos.host()));
     }
     ArrayNode evals = out.putArray("evaluations");
@@ -361,6 +492,7 @@ public final class DownpourJobs {
         r.error()));
     out.put("reenqueuedSlices", jobs.count(job, JobStore.Counter.REENQUEUED));
     out.put("recoveredWorkers", jobs.count(job, JobStore.Counter.RECOVERED));
+    out.put("lostCalls", jobs.count(job, JobStore.Counter.LOST_CALLS));
     out.put("duplicateCalls", jobs.count(job, JobStore.Counter.DUPLICATES));
     out.put("reached", out.has("secondsToTarget"));
     JobState state = stateOf(stop, records.workers());

@@ -187,14 +187,16 @@ public final class DownpourWorker {
 
   /** When a slice's phases ended, for its log line: where a slice's time goes, in the pod's log. */
   private record SliceLog(long calledNanos, long preparedNanos, long leasedNanos) {
-    void print(PrintStream log, String job, int worker, WorkerPosition p, long trainedNanos,
-        double waitSeconds, long samples) {
-      double trained = (trainedNanos - leasedNanos) / 1e9;
-      log.printf("emnist-train: job %s worker %d slice %d: prepared in %.0f ms, lease in %.0f ms, trained %.2f s "
+    /** The slice's line; the warm start's wait is told apart from training and from waiting on Redis. */
+    void print(PrintStream log, String job, int worker, WorkerPosition p, long trainStartNanos, long trainedNanos,
+        double warmStartSeconds, double waitSeconds, long samples) {
+      double trained = (trainedNanos - trainStartNanos) / 1e9;
+      log.printf("emnist-train: job %s worker %d slice %d: prepared in %.0f ms, lease in %.0f ms, %strained %.2f s "
           + "(%.0f samples/s, %.0f %% waiting on Redis), last push and save %.0f ms; epoch %d, %s%n", job, worker,
-          p.slices(), (preparedNanos - calledNanos) / 1e6, (leasedNanos - preparedNanos) / 1e6, trained,
-          samples / trained, 100 * waitSeconds / trained, (System.nanoTime() - trainedNanos) / 1e6, p.epoch(),
-          p.done() ? "done" : "continues");
+          p.slices(), (preparedNanos - calledNanos) / 1e6, (leasedNanos - preparedNanos) / 1e6,
+          warmStartSeconds >= 0.05 ? String.format("waited %.2f s for worker 0's warm start, ", warmStartSeconds)
+              : "", trained, trained > 0 ? samples / trained : 0, trained > 0 ? 100 * waitSeconds / trained : 0,
+          (System.nanoTime() - trainedNanos) / 1e6, p.epoch(), p.done() ? "done" : "continues");
     }
   }
 
@@ -220,8 +222,9 @@ public final class DownpourWorker {
     long trainedNanos;
     GlobalEvaluation evaluation = new GlobalEvaluation(ws.shape, ws.data.eval());
     long warmWaitStart = System.nanoTime();
-    boolean started = worker == 0 || from.samples() > 0 || warmStarted(lease, deadline);
+    boolean started = worker == 0 || from.samples() > 0 || warmStarted(lease, deadline, from, cursor);
     double warmWaitSeconds = (System.nanoTime() - warmWaitStart) / 1e9;
+    long trainStart = System.nanoTime();
     try (ParameterChannel channel = ParameterChannel.create(config.backgroundCommunication(),
         store.pusher("worker-" + worker), evaluation::afterPush)) {
       channel.fetchNow(ws.params);
@@ -231,7 +234,7 @@ public final class DownpourWorker {
         }
         lease.renewIfDue();
         if (System.nanoTime() >= reportAt) {
-          reportProgress(from, cursor, samples, start);
+          reportProgress(LiveProgress.Phase.TRAINING, from, cursor, samples, trainStart);
           reportAt = System.nanoTime() + REPORT_EVERY_NANOS;
         }
         if (sinceFetch >= config.nFetch() && channel.refresh(ws.params)) {
@@ -263,19 +266,21 @@ public final class DownpourWorker {
       }
       trainedNanos = System.nanoTime();
       channel.flush(ws.accrued, sincePush > 0);
-      waitSeconds = channel.waitSeconds() + warmWaitSeconds;
+      waitSeconds = channel.waitSeconds();
       pushes = channel.pushes();
     }
     double seconds = (System.nanoTime() - start) / 1e9;
+    double trainingSeconds = (System.nanoTime() - trainStart) / 1e9;
     WorkerPosition position = new WorkerPosition(finished ? WorkerState.DONE : WorkerState.RUNNING,
         cursor.epoch(), cursor.position(), from.steps() + steps, from.samples() + samples, random.state(),
         from.slices() + 1, from.pushes() + pushes, from.computeSeconds() + seconds,
-        from.waitSeconds() + waitSeconds, samples / seconds,
+        from.waitSeconds() + waitSeconds, from.warmStartSeconds() + warmWaitSeconds,
+        trainingSeconds > 0 ? samples / trainingSeconds : 0,
         from.slices() == 0 ? startMillis : from.firstStartMillis(), startMillis, System.currentTimeMillis(),
         host, ws.shard.size());
     save(lease, saved, position);
     noteOverlap(position);
-    sliceLog.print(log, job, worker, position, trainedNanos, waitSeconds, samples);
+    sliceLog.print(log, job, worker, position, trainStart, trainedNanos, warmWaitSeconds, waitSeconds, samples);
     if (finished) {
       logFinished(position);
     }
@@ -302,9 +307,15 @@ public final class DownpourWorker {
    * slice holds the queue, and this worker then starts at once. False when the job stopped or the slice's time ran
    * out first: the slice then ends untrained.
    */
-  private boolean warmStarted(WorkerLease lease, long deadline) {
+  private boolean warmStarted(WorkerLease lease, long deadline, WorkerPosition from, EpochCursor cursor) {
     long graceEnds = System.nanoTime() + WARM_START_GRACE_NANOS;
+    long waitStart = System.nanoTime();
+    long reportAt = waitStart;
     while (workerZeroSamples() < config.warmStartSamples()) {
+      if (System.nanoTime() >= reportAt) {
+        reportProgress(LiveProgress.Phase.WARM_START, from, cursor, 0, waitStart);
+        reportAt = System.nanoTime() + REPORT_EVERY_NANOS;
+      }
       if (jobs.stopReason(job).isPresent() || System.nanoTime() >= deadline) {
         return false;
       }
@@ -337,9 +348,10 @@ public final class DownpourWorker {
   }
 
   /** The live figures of a running slice, for the status between slice ends. */
-  private void reportProgress(WorkerPosition from, EpochCursor cursor, long samples, long startNanos) {
+  private void reportProgress(LiveProgress.Phase phase, WorkerPosition from, EpochCursor cursor, long samples,
+      long startNanos) {
     double seconds = (System.nanoTime() - startNanos) / 1e9;
-    jobs.saveLiveProgress(job, worker, new LiveProgress(from.slices() + 1,
+    jobs.saveLiveProgress(job, worker, new LiveProgress(phase, from.slices() + 1,
         cursor.epoch() - 1 + (double) cursor.position() / cursor.size(), from.samples() + samples,
         seconds > 0 ? samples / seconds : 0, System.currentTimeMillis(), host).toJson());
   }

@@ -15,6 +15,7 @@ package dev.emnistfaas.train;
  * @param pushes gradients pushed
  * @param computeSeconds seconds spent in training slices
  * @param waitSeconds of those, seconds the compute thread waited on the parameter store
+ * @param warmStartSeconds of those, seconds waited for worker 0's warm start before training
  * @param samplesPerSecond throughput of the last slice
  * @param firstStartMillis when the first slice began (epoch millis)
  * @param sliceStartMillis when the last slice began
@@ -23,10 +24,11 @@ package dev.emnistfaas.train;
  * @param shardSize images in the worker's shard (an epoch's length)
  */
 public record WorkerPosition(WorkerState state, int epoch, int cursor, long steps, long samples, long randomState,
-    int slices, long pushes, double computeSeconds, double waitSeconds, double samplesPerSecond, long firstStartMillis,
-    long sliceStartMillis, long sliceEndMillis, String host, int shardSize) {
+    int slices, long pushes, double computeSeconds, double waitSeconds, double warmStartSeconds,
+    double samplesPerSecond, long firstStartMillis, long sliceStartMillis, long sliceEndMillis, String host,
+    int shardSize) {
   public static WorkerPosition initial(long randomState) {
-    return new WorkerPosition(WorkerState.RUNNING, 1, 0, 0, 0, randomState, 0, 0, 0, 0, 0, 0, 0, 0, "", 0);
+    return new WorkerPosition(WorkerState.RUNNING, 1, 0, 0, 0, randomState, 0, 0, 0, 0, 0, 0, 0, 0, 0, "", 0);
   }
 
   /** Epochs completed, with the current one's fraction: 1.5 is half-way through the second epoch. */
@@ -41,7 +43,8 @@ public record WorkerPosition(WorkerState state, int epoch, int cursor, long step
   /** This position with the worker marked done, and nothing else changed. */
   public WorkerPosition finished(long nowMillis, String pod) {
     return new WorkerPosition(WorkerState.DONE, epoch, cursor, steps, samples, randomState, slices, pushes,
-        computeSeconds, waitSeconds, samplesPerSecond, firstStartMillis, sliceStartMillis, nowMillis, pod, shardSize);
+        computeSeconds, waitSeconds, warmStartSeconds, samplesPerSecond, firstStartMillis, sliceStartMillis,
+        nowMillis, pod, shardSize);
   }
 
   /** Whether this worker's last slice and {@code other}'s ran at the same moment. */

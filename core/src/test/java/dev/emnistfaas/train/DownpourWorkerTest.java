@@ -172,6 +172,41 @@ class DownpourWorkerTest {
     return renewer;
   }
 
+  /**
+   * A worker waiting for worker 0's warm start says so (status "warm-start", its slice's log line, and the seconds
+   * in its record), apart from training and from waiting on Redis; one that waited out its slice trained nothing.
+   */
+  @Test
+  void theWarmStartsWaitIsToldApartFromTrainingAndFromRedis() throws Exception {
+    String job = jobs.create(TrainingConfig.downpourDefaults(RealData.dir().toString()).with(Map.of("workers", 2,
+        "sliceSeconds", 1.5, "targetAccuracy", 0.0, "warmStartSamples", 1_000_000)));
+    ScheduledExecutorService zero = liveHolder(job, 0, "worker-0-elsewhere"); // worker 0 "trains" on another pod
+    ByteArrayOutputStream log = new ByteArrayOutputStream();
+    ExecutorService pool = Executors.newSingleThreadExecutor();
+    try {
+      Future<DownpourWorker.SliceOutcome> slice = pool.submit(
+          () -> worker(job, 1, new PrintStream(log, true)).runSlice(1));
+      long deadline = System.nanoTime() + 60_000_000_000L;
+      while (!jobs.status(job).path("workers").get(1).path("state").asText().equals("warm-start")) {
+        assertTrue(System.nanoTime() < deadline, "worker 1 never said it waits: " + jobs.status(job));
+        Thread.sleep(20);
+      }
+      assertEquals(DownpourWorker.Status.CONTINUE, slice.get().status());
+    } finally {
+      pool.shutdown();
+      zero.shutdownNow();
+    }
+    JsonNode w1 = jobs.status(job).path("workers").get(1);
+    assertEquals(0, w1.path("samples").asLong(), w1.toString());
+    assertTrue(w1.path("warmStartSeconds").asDouble() >= 1.0, w1.toString());
+    // Disjoint parts of the slice's time: the warm start is not counted as waiting on Redis.
+    assertTrue(w1.path("waitSeconds").asDouble() + w1.path("warmStartSeconds").asDouble()
+        <= w1.path("computeSeconds").asDouble(), w1.toString());
+    assertEquals("queued", w1.path("state").asText());
+    assertTrue(log.toString().matches("(?s).*worker 1 slice 1: prepared in \\d+ ms, lease in \\d+ ms, waited "
+        + "\\d+\\.\\d\\d s for worker 0's warm start, trained \\d+\\.\\d\\d s \\(0 samples/s.*"), log.toString());
+  }
+
   @Test
   void duplicateAndRedeliveredCallsTrainNothing() {
     String job = jobs.create(quickJob(0.2));
@@ -301,11 +336,12 @@ class DownpourWorkerTest {
   @Test
   void statusBeforeTheFirstSaveShowsLiveProgress() {
     String job = jobs.create(quickJob(0.2));
-    jobs.jobStore().saveLiveProgress(job, 0, new LiveProgress(1, 0.25, 26_000, 40_000.0,
+    jobs.jobStore().saveLiveProgress(job, 0, new LiveProgress(LiveProgress.Phase.TRAINING, 1, 0.25, 26_000, 40_000.0,
         System.currentTimeMillis(), "test-pod-0").toJson());
     JsonNode status = jobs.status(job);
     JsonNode w0 = status.path("workers").get(0);
-    assertEquals("pending", w0.path("state").asText(), w0.toString());
+    assertEquals("training", w0.path("state").asText(), w0.toString());
+    assertEquals("queued", status.path("workers").get(1).path("state").asText());
     assertEquals(0.25, w0.path("epochs").asDouble(), 1e-9);
     assertEquals(26_000, w0.path("samples").asLong());
     assertFalse(status.path("done").asBoolean());

@@ -10,11 +10,14 @@ import org.junit.jupiter.api.Test;
 class StoredJsonTest {
   @Test
   void everyRecordTypeReadsBackEqual() {
-    WorkerPosition p = new WorkerPosition(WorkerState.DONE, 3, 17, 900, 28_800, -5L, 4, 90, 6.5, 0.25, 41_000.0,
-        1_000L, 2_000L, 3_000L, "emnist-train-1", 34_897);
+    WorkerPosition p = new WorkerPosition(WorkerState.DONE, 3, 17, 900, 28_800, -5L, 4, 90, 6.5, 0.25, 1.5,
+        41_000.0, 1_000L, 2_000L, 3_000L, "emnist-train-1", 34_897);
     assertEquals(p, WorkerPosition.fromJson(p.toJson()));
-    LiveProgress l = new LiveProgress(5, 1.25, 40_000, 39_000.5, 4_000L, "emnist-train-2");
+    LiveProgress l = new LiveProgress(LiveProgress.Phase.WARM_START, 5, 1.25, 40_000, 39_000.5, 4_000L,
+        "emnist-train-2");
     assertEquals(l, LiveProgress.fromJson(l.toJson()));
+    WorkerCall c = new WorkerCall(7, 1_796_524_713_000L, 1_796_524_713_250L);
+    assertEquals(c, WorkerCall.fromJson(c.toJson()));
     for (JobStop s : new JobStop[] {JobStop.target(9.5, 0.751), JobStop.cancelled(3), JobStop.failed(7, "boom")}) {
       assertEquals(s, JobStop.fromJson(s.toJson()));
     }

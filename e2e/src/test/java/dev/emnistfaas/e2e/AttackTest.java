@@ -138,7 +138,7 @@ class AttackTest {
               sign("TRAIN_CALL", "feedf00d", 0, 1).body("feedf00d", 1, 1), null, 403, null),
           new Attack("emnist-train with a callback's signature", "/function/emnist-train",
               sign("CALLBACK", "feedf00d", 0, 1).body("feedf00d", 0, 1), null, 403, null),
-          new Attack("emnist-train signed two days ago", "/function/emnist-train", new Signed(now() - 2 * 86400,
+          new Attack("emnist-train signed two days ago", "/function/emnist-train", new Signed(now() - 2 * 86_400_000L,
               "00".repeat(12), null).resign("TRAIN_CALL", "feedf00d", 0, 1).body("feedf00d", 0, 1), null, 403, null),
           new Attack("emnist-train not JSON", "/function/emnist-train", "{\"job\": ", null, 400, null),
           new Attack("emnist-train 1 MB", "/function/emnist-train", "{\"job\": \"" + "a".repeat(1 << 20) + "\"}",
@@ -223,8 +223,9 @@ class AttackTest {
     }
   }
 
+  /** Now, as a signature's time: epoch milliseconds. */
   private static long now() {
-    return System.currentTimeMillis() / 1000;
+    return System.currentTimeMillis();
   }
 
   /** A signature as the functions make them (SignedCalls), computed here on its own from the key. */
@@ -272,19 +273,32 @@ class AttackTest {
     return out;
   }
 
-  /** A callback URL of {@code job} that a queue-worker logged as posted. */
+  /**
+   * A callback URL of {@code job} that a queue-worker logged as posted for a call the function answered 200 (its
+   * log numbers each message: "[#N] Invoked: emnist-train [200]", then "[#N] Posted result ... to callback-url").
+   */
   private static String awaitCallbackUrlInLog(CeHarness h, String job) throws Exception {
-    Pattern posted = Pattern.compile("Posted result for emnist-train to callback-url: (\\S+\\?callback=1&job=" + job
-        + "&\\S+), status: 200");
+    Pattern invoked = Pattern.compile("\\[#(\\d+)\\] Invoked: emnist-train \\[200\\]");
+    Pattern posted = Pattern.compile("\\[#(\\d+)\\] Posted result for emnist-train to callback-url: "
+        + "(\\S+\\?callback=1&job=" + job + "&\\S+), status: 200");
     long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
     while (System.nanoTime() < deadline) {
-      Matcher m = posted.matcher(h.queueWorkerLogs());
-      if (m.find()) {
-        return m.group(1);
+      for (String log : h.queueWorkerLogs()) {
+        java.util.Set<String> answered200 = new java.util.HashSet<>();
+        Matcher i = invoked.matcher(log);
+        while (i.find()) {
+          answered200.add(i.group(1));
+        }
+        Matcher m = posted.matcher(log);
+        while (m.find()) {
+          if (answered200.contains(m.group(1))) {
+            return m.group(2);
+          }
+        }
       }
       Thread.sleep(200);
     }
-    throw new AssertionError("no queue-worker logged a callback of job " + job);
+    throw new AssertionError("no queue-worker logged a callback of job " + job + " for a call answered 200");
   }
 
   private static void assertAnswered(URI gateway, Attack a) throws IOException, InterruptedException {

@@ -55,9 +55,10 @@ final class CeHarness implements AutoCloseable {
   }
 
   /** How one harness is set up; {@code env} is set in every function's environment over emnist.yml's. */
-  record Setup(int queueWorkers, String ackWait, int trainPods, Routing routing, Map<String, String> env) {
+  record Setup(int queueWorkers, String ackWait, int trainPods, Routing routing, Map<String, String> env,
+      int setupPods) {
     Setup(int queueWorkers, String ackWait, int trainPods, Routing routing) {
-      this(queueWorkers, ackWait, trainPods, routing, Map.of());
+      this(queueWorkers, ackWait, trainPods, routing, Map.of(), 1);
     }
 
     static Setup clusterLike() {
@@ -65,7 +66,11 @@ final class CeHarness implements AutoCloseable {
     }
 
     Setup withEnv(Map<String, String> settings) {
-      return new Setup(queueWorkers, ackWait, trainPods, routing, Map.copyOf(settings));
+      return new Setup(queueWorkers, ackWait, trainPods, routing, Map.copyOf(settings), setupPods);
+    }
+
+    Setup withSetupPods(int pods) {
+      return new Setup(queueWorkers, ackWait, trainPods, routing, env, pods);
     }
   }
 
@@ -184,7 +189,8 @@ final class CeHarness implements AutoCloseable {
       env.put("secrets_dir", secrets.toString());
       env.put("suppress_lock", "true");
       setup.env().forEach(env::put);
-      fns.addObject().put("name", fn).put("replicas", fn.equals("emnist-train") ? setup.trainPods() : 1)
+      fns.addObject().put("name", fn).put("replicas", fn.equals("emnist-train") ? setup.trainPods()
+          : fn.equals("emnist-setup") ? setup.setupPods() : 1)
           .put("workdir", project.resolve("build/" + fn).toString())
           // The image's fprocess (the template's function-process script), with the heap the stack's 2 GiB
           // limit would give (75 %) and the classpath the build laid out; the function writes the watchdog's
@@ -251,15 +257,28 @@ final class CeHarness implements AutoCloseable {
     return parse(r.output());
   }
 
-  /** The queue-workers' logs, one after the other. */
-  String queueWorkerLogs() throws IOException {
-    StringBuilder out = new StringBuilder();
-    try (var files = Files.list(state.resolve("logs"))) {
-      for (Path f : files.filter(f -> f.getFileName().toString().startsWith("queue-worker-")).sorted().toList()) {
-        out.append(Files.readString(f));
+  /** The pods of {@code function} the gateway routes to now (its provider's availableReplicas). */
+  int availableReplicas(String function) throws IOException, InterruptedException {
+    java.net.http.HttpResponse<String> r = java.net.http.HttpClient.newHttpClient().send(
+        java.net.http.HttpRequest.newBuilder(gateway().resolve("/system/functions")).GET().build(),
+        java.net.http.HttpResponse.BodyHandlers.ofString());
+    for (JsonNode f : parse(r.body())) {
+      if (f.path("name").asText().equals(function)) {
+        return f.path("availableReplicas").asInt();
       }
     }
-    return out.toString();
+    throw new IllegalStateException(function + " is not deployed: " + r.body());
+  }
+
+  /** Each queue-worker's log. */
+  List<String> queueWorkerLogs() throws IOException {
+    List<String> out = new ArrayList<>();
+    try (var files = Files.list(state.resolve("logs"))) {
+      for (Path f : files.filter(f -> f.getFileName().toString().startsWith("queue-worker-")).sorted().toList()) {
+        out.add(Files.readString(f));
+      }
+    }
+    return out;
   }
 
   /** Kills every process of pod {@code pod} with SIGKILL, as a node failure or an OOM kill would. */
@@ -287,6 +306,17 @@ final class CeHarness implements AutoCloseable {
   /** Pod {@code pod}'s log (the watchdog's, with the function's stdout and stderr): what kubectl logs shows. */
   String podLog(String pod) throws IOException {
     return Files.readString(state.resolve("logs/" + pod + ".log"));
+  }
+
+  /** Every emnist-train pod's log, one after the other. */
+  String trainPodLogs() throws IOException {
+    StringBuilder out = new StringBuilder();
+    try (var files = Files.list(state.resolve("logs"))) {
+      for (Path f : files.filter(f -> f.getFileName().toString().startsWith("emnist-train-")).sorted().toList()) {
+        out.append(Files.readString(f));
+      }
+    }
+    return out.toString();
   }
 
   /** Every call the stub provider routed to a pod, from the routes log. */

@@ -13,7 +13,9 @@ import dev.emnistfaas.ps.RedisSettings;
 import dev.emnistfaas.train.TrainingConfig;
 import java.net.URI;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * Everything a training run needs on one machine: Redis (embedded unless a URL is given), the local gateway,
@@ -24,6 +26,8 @@ public final class LocalRuntime implements AutoCloseable {
   private final LocalGateway gateway;
   private final FunctionRuntime functions;
   private final String apiToken;
+  /** The emnist-setup pods, each looking after the unfinished jobs until the runtime closes. */
+  private final List<SetupFunction> setupPods = new CopyOnWriteArrayList<>();
 
   /** A runtime with an API token of its own, kept nowhere (tests): its {@link #client} sends it. */
   public LocalRuntime(GatewaySettings gatewaySettings, Optional<RedisSettings> redis, TrainingConfig defaults) {
@@ -41,7 +45,12 @@ public final class LocalRuntime implements AutoCloseable {
         redisSettings, Duration.ofDays(1), defaults, new ApiAccess(Optional.of(apiToken), ApiAccess.ReadAccess.TOKEN),
         Quotas.DEFAULT, SignedCalls.ephemeral(Duration.ofDays(1))));
     // As in emnist.yml: max_inflight applies to emnist-train only; calls to a busy setup pod wait.
-    gateway.deploy(SetupFunction.NAME, 0, pod -> new SetupFunction(functions)::handle);
+    gateway.deploy(SetupFunction.NAME, 0, pod -> {
+      SetupFunction setup = new SetupFunction(functions);
+      setup.lookAfterJobs(SetupFunction.LOOK_AFTER_EVERY);
+      setupPods.add(setup);
+      return setup::handle;
+    });
     gateway.deploy(TrainFunction.NAME, pod -> new TrainFunction(functions, TrainFunction.NAME + "-pod-" + pod)::handle);
     gateway.deploy(PredictFunction.NAME, 0, pod -> new PredictFunction(functions)::handle);
   }
@@ -69,6 +78,7 @@ public final class LocalRuntime implements AutoCloseable {
 
   @Override
   public void close() {
+    setupPods.forEach(SetupFunction::close);
     gateway.close();
     functions.close();
     if (embedded != null) {

@@ -49,12 +49,16 @@ final class ProgressView {
   private String workerLine(JsonNode w) {
     double epochs = w.path("epochs").asDouble();
     double within = epochs - Math.floor(epochs);
-    int filled = "done".equals(w.path("state").asText()) ? WIDTH : (int) Math.round(within * WIDTH);
-    return String.format("worker %-2d [%s%s] epoch %d/%d %3.0f %%  %,8.0f samples/s  %3d slices  waiting %4.1f %%  %s",
+    // A done worker's bar is full only if it trained: one that never did (it waited out the job) shows empty.
+    boolean trained = w.path("samples").asLong() > 0;
+    int filled = "done".equals(w.path("state").asText()) && trained ? WIDTH : (int) Math.round(within * WIDTH);
+    double warm = w.path("warmStartSeconds").asDouble();
+    return String.format("worker %-2d [%s%s] epoch %d/%d %3.0f %%  %,8.0f samples/s  %3d slices  on Redis %4.1f %%  %s%s",
         w.path("worker").asInt(), "#".repeat(filled), ".".repeat(WIDTH - filled),
         Math.min(maxEpochs, (int) Math.floor(epochs) + 1), maxEpochs, 100 * within,
         w.path("samplesPerSecond").asDouble(), w.path("slices").asInt(), 100 * w.path("waitFraction").asDouble(),
-        w.path("state").asText());
+        w.path("state").asText(), (warm >= 0.1 ? String.format(" (waited %.1f s for the warm start)", warm) : "")
+            + ("done".equals(w.path("state").asText()) && !trained ? " (trained nothing)" : ""));
   }
 
   private String globalLine(JsonNode s, double seconds) {

@@ -205,11 +205,12 @@ public final class TrainingRun {
   private static void printSummary(PrintStream out, Outcome outcome) {
     JsonNode r = outcome.result();
     out.println();
-    out.println("worker  epochs  samples/s  slices  pushes  waiting  pod");
+    out.println("worker  epochs  samples/s  slices  pushes  on Redis  warm start  pod");
     for (JsonNode w : r.path("workers")) {
-      out.printf("%6d  %6.2f  %9.0f  %6d  %6d  %5.1f %%  %s%n", w.path("worker").asInt(), w.path("epochs").asDouble(),
-          w.path("samplesPerSecond").asDouble(), w.path("slices").asInt(), w.path("pushes").asLong(),
-          100 * w.path("waitFraction").asDouble(), w.path("host").asText());
+      out.printf("%6d  %6.2f  %9.0f  %6d  %6d  %6.1f %%  %8.1f s  %s%n", w.path("worker").asInt(),
+          w.path("epochs").asDouble(), w.path("samplesPerSecond").asDouble(), w.path("slices").asInt(),
+          w.path("pushes").asLong(), 100 * w.path("waitFraction").asDouble(), w.path("warmStartSeconds").asDouble(),
+          w.path("host").asText());
     }
     out.println();
     if (outcome.reached() && Double.isNaN(outcome.modelAccuracy())) {

@@ -116,6 +116,41 @@ class FaultToleranceTest {
     }
   }
 
+  /**
+   * The real components' lost chain (an emnist-train call refused by a busy pod while its callback went to an
+   * emnist-setup pod that had just died: nobody hears of it), with nobody polling: the call is found lost because
+   * calls queued after it began and it did not, and queued again, not by the stall threshold (16 s here).
+   */
+  @Test
+  void aLostCallWhoseCallbackIsLostTooIsFoundByTheCallsQueuedAfterIt() throws InterruptedException {
+    try (LocalRuntime rt = new LocalRuntime(GatewaySettings.wellConfigured(4), Optional.empty(), defaults())) {
+      String job = rt.client().start("{\"workers\": 4, \"sliceSeconds\": 2.0, \"targetAccuracy\": 0.8}");
+      long deadline = System.nanoTime() + TIMEOUT.toNanos();
+      JsonNode s = rt.functions().jobs().status(job); // read in-process: no call to emnist-setup
+      while (s.path("workers").get(1).path("slices").asInt() < 1 && !s.path("done").asBoolean()) {
+        assertTrue(System.nanoTime() < deadline, "worker 1 never ended a slice: " + s.toPrettyString());
+        Thread.sleep(50);
+        s = rt.functions().jobs().status(job);
+      }
+      long rejectedBefore = rt.gateway().rejected();
+      rt.gateway().loseNextCall("emnist-train");
+      while (!s.path("done").asBoolean()) {
+        assertTrue(System.nanoTime() < deadline, "not done without polling: " + s.toPrettyString());
+        Thread.sleep(200);
+        s = rt.functions().jobs().status(job);
+      }
+      assertEquals(rejectedBefore + 1, rt.gateway().rejected(), "the gateway lost no call: the test tested nothing");
+      assertTrue(s.path("reached").asBoolean(), s.toPrettyString());
+      assertEquals(1, s.path("lostCalls").asLong(), s.toPrettyString());
+      assertEquals(0, s.path("recoveredWorkers").asLong(), s.toPrettyString());
+      assertEquals(0, s.path("reenqueuedSlices").asLong(), "a callback arrived: " + s.toPrettyString());
+      for (JsonNode w : s.path("workers")) {
+        assertEquals("done", w.path("state").asText(), w.toString());
+      }
+      assertEachSliceAppliedOnce(rt, job, s);
+    }
+  }
+
   @Test
   void aRedisRestartWithItsDataIsSurvived() throws InterruptedException {
     int port = EmbeddedRedis.freePort();
