@@ -8,8 +8,10 @@ import dev.emnistfaas.data.LabeledImages;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import javax.imageio.ImageIO;
@@ -30,6 +32,8 @@ record PredictRequest(int[] stored, Optional<String> job, Optional<String> model
   static final int MAX_BODY_CHARS = 4 << 20;
   /** The largest picture, in pixels: a drawing, not a photograph of a page. */
   static final long MAX_PICTURE_PIXELS = 4096L * 4096;
+  /** The fields a JSON body may have. */
+  static final List<String> FIELDS = List.of("pixels", "png", "job", "model");
   /** Line breaks and spaces, which base64 tools put into long output. */
   private static final java.util.regex.Pattern WHITESPACE = java.util.regex.Pattern.compile("\\s+");
 
@@ -65,6 +69,17 @@ record PredictRequest(int[] stored, Optional<String> job, Optional<String> model
     if (json == null || !json.isObject()) {
       throw new Refused(400, "the body must be a JSON object: {\"pixels\": [784 integers 0-255], \"job\": \"ID\"}");
     }
+    List<String> unknown = new ArrayList<>();
+    json.fieldNames().forEachRemaining(f -> {
+      if (!FIELDS.contains(f)) {
+        unknown.add(f);
+      }
+    });
+    if (!unknown.isEmpty()) {
+      // A misspelt "job" would otherwise fall back silently to the newest job's model.
+      throw new Refused(400, "unknown field" + (unknown.size() > 1 ? "s " : " ") + String.join(", ", unknown)
+          + "; the fields are " + String.join(", ", FIELDS));
+    }
     Optional<String> job = text(json, "job").or(() -> Optional.ofNullable(query.get("job")));
     Optional<String> model = text(json, "model").or(() -> Optional.ofNullable(query.get("model")));
     if (job.isPresent() && model.isPresent()) {
@@ -73,7 +88,7 @@ record PredictRequest(int[] stored, Optional<String> job, Optional<String> model
     boolean hasPixels = json.has("pixels");
     boolean hasPng = json.has("png");
     if (hasPixels == hasPng) {
-      throw new Refused(400, "give either \"pixels\" (784 integers 0-255, row-major, upright) or \"png\" "
+      throw new Refused(400, "give either \"pixels\" (784 integers 0-255: 0 paper, 255 ink; row-major, upright) or \"png\" "
           + "(a base64 picture), not " + (hasPixels ? "both" : "neither"));
     }
     int[] stored = hasPixels ? fromPixels(json.get("pixels")) : fromPicture(json.get("png").asText(""));
@@ -101,9 +116,13 @@ record PredictRequest(int[] stored, Optional<String> job, Optional<String> model
       JsonNode v = pixels.get(i);
       if (!v.canConvertToInt() || !v.isIntegralNumber() || v.asInt() < 0 || v.asInt() > 255) {
         throw new Refused(400, "pixel " + i + " (row " + i / LabeledImages.SIDE + ", column " + i % LabeledImages.SIDE
-            + ") is " + v + "; pixels are integers 0-255");
+            + ") is " + v + "; pixels are integers 0-255 (0 paper, 255 ink, as in EMNIST)");
       }
       upright[i] = v.asInt();
+    }
+    if (java.util.Arrays.stream(upright).allMatch(p -> p == upright[0])) {
+      throw new Refused(422, "the pixels hold no character: all " + LabeledImages.PIXELS + " are " + upright[0]
+          + "; draw one (0 paper, 255 ink, as in EMNIST)");
     }
     return EmnistPreprocessing.storedFromUpright(upright);
   }

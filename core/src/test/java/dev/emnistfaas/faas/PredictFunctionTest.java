@@ -206,6 +206,15 @@ class PredictFunctionTest {
     assertRefused(400, "a job or a model, not both", call(pixelsBody(seven, "job", job).replace("}",
         ", \"model\": \"x\"}"), Map.of(), Map.of()));
     assertRefused(404, "no such job", call(pixelsBody(seven, "job", "nosuchjob"), Map.of(), Map.of()));
+    // A misspelt field is named, instead of falling back to the newest job's model.
+    assertRefused(400, "unknown field jbo; the fields are pixels, png, job, model",
+        call(pixelsBody(seven, "jbo", job), Map.of(), Map.of()));
+    // No ink as pixels, as a picture would be: 784 zeros (all paper) or all 255 (all ink).
+    assertRefused(422, "the pixels hold no character: all 784 are 0; draw one (0 paper, 255 ink",
+        call(pixelsBody(new int[LabeledImages.PIXELS], "job", job), Map.of(), Map.of()));
+    int[] allInk = new int[LabeledImages.PIXELS];
+    java.util.Arrays.fill(allInk, 255);
+    assertRefused(422, "all 784 are 255", call(pixelsBody(allInk, "job", job), Map.of(), Map.of()));
     String fresh = runtime.jobs().create(TrainingConfig.downpourDefaults(RealData.dir().toString()));
     assertRefused(409, "no evaluated model yet", call(pixelsBody(seven, "job", fresh), Map.of(), Map.of()));
     assertRefused(404, "no model small in this image; it has none", call(pixelsBody(seven, "model", "small"),
