@@ -3,10 +3,12 @@ package dev.emnistfaas.faas;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.openfaas.model.IRequest;
 import com.openfaas.model.IResponse;
 import com.openfaas.model.Response;
 import java.io.PrintStream;
 import java.util.List;
+import java.util.function.Supplier;
 
 /**
  * HTTP answers with JSON bodies; every error has {@code {"error": "..."}}, and every error answer is also
@@ -48,6 +50,27 @@ final class JsonResponse {
       cause.printStackTrace(log);
     }
     return of(status, JSON.createObjectNode().put("error", cause.toString()));
+  }
+
+  /**
+   * {@code call}'s answer, made safe for the watchdog in front of the entrypoint: an Error (native libraries that
+   * do not load, memory) or an exception that escaped the function is answered 500 with its cause and logged with
+   * its stack trace, where the entrypoint would answer an empty 500 and log nothing; and a request that asked for
+   * {@code Connection: close} gets it in the answer, so that of-watchdog does not reuse a connection the
+   * entrypoint closes (measured: about 5 % of such calls answered an empty 500, "server closed idle connection").
+   */
+  static IResponse guarded(PrintStream log, String function, IRequest request, Supplier<IResponse> call) {
+    IResponse r;
+    try {
+      r = call.get();
+    } catch (RuntimeException | Error e) {
+      r = failure(log, function, "a request", 500, e);
+    }
+    String connection = HttpHeaders.value(request.getHeaders(), "Connection");
+    if (connection != null && connection.strip().equalsIgnoreCase("close")) {
+      r.setHeader("Connection", "close");
+    }
+    return r;
   }
 
   static IResponse invalid(List<String> problems) {

@@ -49,7 +49,15 @@ public final class PredictFunction {
     this.models = new LoadedModels(runtime.jobs(), Path.of(runtime.settings().defaults().dataDir()));
   }
 
+  /**
+   * The answer to {@code request}; whatever escapes (an Error such as missing native libraries or memory) is
+   * answered 500 with its cause and logged, never an empty 500 (see {@link JsonResponse#guarded}).
+   */
   public IResponse handle(IRequest request) {
+    return JsonResponse.guarded(log, NAME, request, () -> answer(request));
+  }
+
+  private IResponse answer(IRequest request) {
     Map<String, String> query = request.getQuery() == null ? Map.of() : request.getQuery();
     IResponse asset = WebPages.asset(query);
     if (asset != null) {

@@ -112,7 +112,15 @@ public final class SetupFunction implements AutoCloseable {
     }, every.toMillis(), every.toMillis(), TimeUnit.MILLISECONDS);
   }
 
+  /**
+   * The answer to {@code request}; whatever escapes (an Error such as missing native libraries or memory) is
+   * answered 500 with its cause and logged, never an empty 500 (see {@link JsonResponse#guarded}).
+   */
   public IResponse handle(IRequest request) {
+    return JsonResponse.guarded(log, NAME, request, () -> answer(request));
+  }
+
+  private IResponse answer(IRequest request) {
     Map<String, String> query = request.getQuery() == null ? Map.of() : request.getQuery();
     String job = query.get("job");
     String what = query.containsKey("callback") ? "the callback for job " + job + " worker " + query.get("worker")

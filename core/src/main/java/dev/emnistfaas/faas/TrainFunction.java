@@ -131,7 +131,15 @@ public final class TrainFunction {
     }
   }
 
+  /**
+   * The answer to {@code request}; whatever escapes (an Error such as missing native libraries or memory) is
+   * answered 500 with its cause and logged, never an empty 500 (see {@link JsonResponse#guarded}).
+   */
   public IResponse handle(IRequest request) {
+    return JsonResponse.guarded(log, NAME, request, () -> answer(request));
+  }
+
+  private IResponse answer(IRequest request) {
     if (request.getBody() != null && request.getBody().length() > MAX_BODY_CHARS) {
       return JsonResponse.error(log, NAME, "a call", 413, "body has " + request.getBody().length()
           + " characters; a call is at most " + MAX_BODY_CHARS);
