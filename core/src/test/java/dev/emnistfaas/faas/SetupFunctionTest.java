@@ -144,6 +144,8 @@ class SetupFunctionTest {
     for (IResponse r : List.of(list, page)) {
       assertFalse(r.getBody().contains("http://") || r.getBody().contains("https://"),
           "a page loads something from elsewhere");
+      // An icon of its own (empty), so that the browser does not ask the gateway for /favicon.ico (404).
+      assertTrue(r.getBody().contains("<link rel=\"icon\" href=\"data:,\">"), r.getBody());
     }
     // The chart library comes from its WebJar, served by the function.
     IResponse uplot = setup.handle(new Request("", Map.of(), "asset=uPlot.iife.min.js", "/"));
