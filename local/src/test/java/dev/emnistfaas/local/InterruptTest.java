@@ -79,6 +79,26 @@ class InterruptTest {
   }
 
   /**
+   * A supervisor (systemd, a process manager, timeout) sends SIGTERM to the process it started, the launcher, and
+   * nothing else: java and its embedded redis-server stop too (they ran on after the launcher's death when java
+   * ran inside the launcher's pipeline).
+   */
+  @Test
+  void aSigtermToTheLauncherAloneLeavesNothingBehind() throws Exception {
+    Run run = Run.start(dir);
+    try {
+      run.awaitOutput("job ");
+      List<ProcessHandle> family = run.family();
+      Process kill = new ProcessBuilder("kill", "-TERM", Long.toString(run.process().pid())).inheritIO().start();
+      assertEquals(0, kill.waitFor(), "kill -TERM failed");
+      assertEquals(128 + 15, run.awaitExit(), run.output());
+      run.assertNothingLeft(family);
+    } finally {
+      run.kill();
+    }
+  }
+
+  /**
    * Starts a command as a terminal starts a foreground job: in a process group of its own, with Ctrl-C's signal
    * at its default. (A process started in the background by a script, as Maven may be, ignores SIGINT, and a
    * shell cannot undo that for its children; python can.)
