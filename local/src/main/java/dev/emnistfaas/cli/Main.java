@@ -50,7 +50,8 @@ public final class Main {
 
   private static int usageError(ParameterException e, String[] args) {
     PrintStream err = System.err;
-    err.println("error: " + e.getMessage());
+    // picocli says "Value for option option '--set' …" of a map option's bad entry.
+    err.println("error: " + e.getMessage().replace("option option '", "option '"));
     UnmatchedArgumentException.printSuggestions(e, err);
     err.println("see: " + e.getCommandLine().getCommandSpec().qualifiedName() + " --help");
     return ExitCode.USAGE.code();
@@ -91,6 +92,12 @@ public final class Main {
       }
     }
     for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof com.fasterxml.jackson.core.JsonProcessingException j) {
+        // Jackson's own message names its parser's internals ("[Source: REDACTED …]"): its words and where.
+        var at = j.getLocation();
+        return List.of("not JSON: " + j.getOriginalMessage().strip().replaceAll("\\s*\\n\\s*", " ")
+            + (at == null ? "" : " (line " + at.getLineNr() + ", column " + at.getColumnNr() + ")"));
+      }
       if (t.getMessage() != null && !t.getMessage().isBlank()) {
         return List.of(t.getMessage().strip().replaceAll("\\s*\\n\\s*", " "));
       }

@@ -18,9 +18,13 @@ import picocli.CommandLine.Option;
 
 /** {@code emnist serve}: the local gateway and Redis, for faas-cli, curl or a browser. */
 @Command(name = "serve", mixinStandardHelpOptions = true,
-    description = "Start Redis (embedded unless REDIS_URL is set) and the local gateway with emnist-setup and "
-        + "emnist-train deployed; stop with Ctrl-C.")
+    description = "Start Redis (embedded unless REDIS_URL is set) and the local gateway with emnist-setup, "
+        + "emnist-train and emnist-predict deployed, as OpenFaaS serves them; stop with Ctrl-C.")
 final class ServeCommand implements Callable<Integer> {
+  @Option(names = "--port", description = "the gateway's port on 127.0.0.1 (default ${DEFAULT-VALUE}, OpenFaaS's; "
+      + "0: any free port)")
+  int port = 8080;
+
   @Option(names = "--data", description = "EMNIST directory the functions use (default: $EMNIST_DIR)")
   String data = System.getenv().getOrDefault("EMNIST_DIR", "");
 
@@ -46,6 +50,9 @@ final class ServeCommand implements Callable<Integer> {
   @Override
   public Integer call() throws InterruptedException {
     List<String> problems = new ArrayList<>();
+    if (port < 0 || port > 65535) {
+      problems.add("--port: must be 0 (any free port) to 65535, got " + port);
+    }
     if (pods < 1) {
       problems.add("--pods: must be at least 1, got " + pods);
     }
@@ -72,7 +79,7 @@ final class ServeCommand implements Callable<Integer> {
     RedisSettings redis = RedisSettings.fromEnvironment();
     Map<String, String> env = System.getenv();
     try (LocalRuntime rt = new LocalRuntime(settings, redis.url().isPresent() ? Optional.of(redis) : Optional.empty(),
-        TrainingConfig.downpourDefaults(Path.of(data).toAbsolutePath().toString()), LocalApiToken.get(env))) {
+        TrainingConfig.downpourDefaults(Path.of(data).toAbsolutePath().toString()), LocalApiToken.get(env), port)) {
       String auth = "-H \"Authorization: Bearer $(cat " + LocalApiToken.source(env) + ")\"";
       if (!env.getOrDefault("EMNIST_API_TOKEN", "").isBlank()) {
         auth = "-H \"Authorization: Bearer $EMNIST_API_TOKEN\"";

@@ -104,14 +104,25 @@ final class TrainCommand implements Callable<Integer> {
     if (redis != null && !redis.startsWith("redis://") && !redis.startsWith("rediss://")) {
       problems.add("--redis: must be a redis:// or rediss:// URL, got " + redis);
     }
+    // Found now, not after the whole job ran: where the results go must take a file.
+    try {
+      Files.createDirectories(results);
+      Files.delete(Files.createTempFile(results, ".emnist-write-check-", ""));
+    } catch (java.io.IOException | SecurityException e) {
+      problems.add("--results: cannot write to " + results + " (" + e.getClass().getSimpleName()
+          + (e.getMessage() == null ? "" : ": " + e.getMessage()) + ")");
+    }
     Map<String, String> sourceOf = new LinkedHashMap<>();
     ObjectNode overrides = JSON.createObjectNode();
     if (scenario != null) {
       try {
         overrides = (ObjectNode) JSON.readTree(Scenario.read(scenario).overridesJson());
       } catch (java.io.IOException e) {
-        throw new UsageError("--scenario: " + (Files.isRegularFile(scenario) ? e.getMessage()
-            : scenario + " not found (the scenarios are tests/*.yml)"));
+        throw new UsageError("--scenario: " + (!Files.isRegularFile(scenario)
+            ? scenario + " not found (the scenarios are tests/*.yml)"
+            : e instanceof com.fasterxml.jackson.core.JsonProcessingException j ? scenario + ": not YAML ("
+                + j.getOriginalMessage() + (j.getLocation() == null ? "" : ", line " + j.getLocation().getLineNr())
+                + ")" : e.getMessage()));
       }
       overrides.fieldNames().forEachRemaining(f -> sourceOf.put(f, "scenario " + scenario + ", field " + f));
     }

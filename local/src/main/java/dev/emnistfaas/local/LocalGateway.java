@@ -76,10 +76,19 @@ public final class LocalGateway implements AutoCloseable {
     }
   }
 
+  /** A gateway on a free loopback port. */
   public LocalGateway(GatewaySettings settings) {
+    this(settings, 0);
+  }
+
+  /** A gateway on loopback port {@code port} (0: a free one); a port in use is refused saying so. */
+  public LocalGateway(GatewaySettings settings, int port) {
     this.settings = settings;
     try {
-      server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 64);
+      server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 64);
+    } catch (java.net.BindException e) {
+      throw new IllegalStateException("port " + port + " on 127.0.0.1 is in use: stop what listens there or "
+          + "choose another with --port", e);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot open the local gateway on loopback", e);
     }

@@ -37,10 +37,17 @@ public final class LocalRuntime implements AutoCloseable {
   /** A runtime whose functions want {@code apiToken} (see ApiAccess) to change and to read. */
   public LocalRuntime(GatewaySettings gatewaySettings, Optional<RedisSettings> redis, TrainingConfig defaults,
       String apiToken) {
+    this(gatewaySettings, redis, defaults, apiToken, 0);
+  }
+
+  /** As above, with the gateway on loopback port {@code port} (0: a free one). */
+  public LocalRuntime(GatewaySettings gatewaySettings, Optional<RedisSettings> redis, TrainingConfig defaults,
+      String apiToken, int port) {
     this.apiToken = apiToken;
+    // The gateway first: a port in use is refused before Redis starts.
+    this.gateway = new LocalGateway(gatewaySettings, port);
     this.embedded = redis.isPresent() ? null : EmbeddedRedis.start();
     RedisSettings redisSettings = redis.orElseGet(() -> RedisSettings.local(embedded.url()));
-    this.gateway = new LocalGateway(gatewaySettings);
     this.functions = new FunctionRuntime(new FunctionSettings(gateway.url(), gateway.url(), Optional.empty(),
         redisSettings, Duration.ofDays(1), defaults, new ApiAccess(Optional.of(apiToken), ApiAccess.ReadAccess.TOKEN),
         Quotas.DEFAULT, SignedCalls.ephemeral(Duration.ofDays(1))));

@@ -134,6 +134,16 @@ class EmnistCommandTest {
         "--set batch: must be a whole number (32-bit), got \"abc\"");
     assertMistake(runCapturing("train", "--data", data, "--scenario", "no-such.yml"),
         "--scenario: no-such.yml not found");
+    Path broken = Files.writeString(results.resolve("broken.yml"), "workers: [2\n");
+    Printed notYaml = runCapturing("train", "--data", data, "--scenario", broken.toString());
+    assertMistake(notYaml, "--scenario: " + broken + ": not YAML (");
+    assertFalse(notYaml.err().contains("Source:") || notYaml.err().contains("REDACTED"), notYaml.err());
+    // Where the results go is checked before anything starts, not after the whole job ran.
+    assertMistake(runCapturing("train", "--data", data, "--results", "/proc/nope"),
+        "--results: cannot write to /proc/nope (");
+    assertMistake(runCapturing("train", "--data", data, "--set", "dropout"),
+        "Value for option '--set' (<String=String>) should be in KEY=VALUE format but was dropout");
+    assertFalse(runCapturing("train", "--data", data, "--set", "dropout").err().contains("option option"));
     assertMistake(runCapturing("train", "--data", data, "--wokers", "2"), "Unknown options: '--wokers', '2'");
     assertMistake(runCapturing("train", "--data", data, "--network", "c16k3-x"),
         "--network: c16k3-x: 'x': not a layer (cNkK convolution, p2 pooling, fN dense)");
@@ -156,8 +166,9 @@ class EmnistCommandTest {
         "--model: " + notAModel + ": not an emnist-faas model");
     assertMistake(runCapturing("eval", "--model", notAModel.toString(), "--part", "bogus"),
         "Invalid value for option '--part': expected one of [EVAL, TRAIN, TEST] (case-insensitive) but was 'bogus'");
-    assertMistake(runCapturing("serve", "--data", data, "--pods", "0", "--queue-workers", "0"),
-        "--pods: must be at least 1, got 0", "--queue-workers: must be at least 1, got 0");
+    assertMistake(runCapturing("serve", "--data", data, "--pods", "0", "--queue-workers", "0", "--port", "70000"),
+        "--port: must be 0 (any free port) to 65535, got 70000", "--pods: must be at least 1, got 0",
+        "--queue-workers: must be at least 1, got 0");
     assertMistake(runCapturing("report", results.resolve("no-run").toString()), "ROOT: ");
 
     assertMistake(runCapturing("data", "bake", "--data", data, "--project", results.toString()),
