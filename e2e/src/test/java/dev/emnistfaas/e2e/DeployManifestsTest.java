@@ -224,6 +224,27 @@ class DeployManifestsTest {
     return run(Map.of("REDISCLI_AUTH", PASSWORD), cmd).output().strip();
   }
 
+  /**
+   * The stack file asks what the images already support and what the functions need: a read-only root (they
+   * write only to /tmp), and each function's secrets (the API token where callers arrive, the call key where
+   * calls between the functions are signed and checked).
+   */
+  @Test
+  void theStackAsksForReadOnlyRootsAndEachFunctionsSecrets() throws IOException {
+    JsonNode stack = new ObjectMapper(new YAMLFactory()).readTree(DEPLOY.resolveSibling("emnist.yml").toFile());
+    Map<String, List<String>> secrets = Map.of(
+        "emnist-setup", List.of("redis-password", "emnist-api-token", "emnist-call-key"),
+        "emnist-train", List.of("redis-password", "emnist-call-key"),
+        "emnist-predict", List.of("redis-password", "emnist-api-token"));
+    for (var e : secrets.entrySet()) {
+      JsonNode fn = stack.path("functions").path(e.getKey());
+      assertTrue(fn.path("readonly_root_filesystem").asBoolean(), e.getKey() + ": no read-only root: " + fn);
+      List<String> listed = new ArrayList<>();
+      fn.path("secrets").forEach(n -> listed.add(n.asText()));
+      assertEquals(e.getValue(), listed, e.getKey() + "'s secrets");
+    }
+  }
+
   @Test
   void standaloneRedisKeepsItsDataAcrossAKillAndWantsThePassword() throws Exception {
     List<HasMetadata> objects = objects("redis-standalone.yaml");
