@@ -108,7 +108,15 @@ class PagesBrowserTest {
     assertTrue(status.path("reached").asBoolean(), "the job did not reach its target: " + status);
     assertEquals(status.path("evaluations").size(), points(chart), "points on the chart against evaluations");
     assertTrue(browser.findElement(By.id("state")).getText().contains("target reached"));
+    WebElement speed = browser.findElement(By.id("speed"));
+    assertEquals(status.path("rates").size(), points(speed), "points on the samples/s chart against slices");
+    assertTrue(points(speed) > 0, "no samples/s point: " + status.path("rates"));
     screenshot("job.png");
+    // Opened after the job ended, the page shows the same history (it once showed an empty chart).
+    browser.navigate().refresh();
+    WebElement reopened = browser.findElement(By.id("speed"));
+    waitFor(() -> points(reopened) == status.path("rates").size() ? true : null,
+        "the reopened page's samples/s chart to show the job's " + status.path("rates").size() + " slices");
 
     browser.get(gateway + "/function/emnist-setup");
     waitFor(() -> browser.findElements(By.linkText(job)).isEmpty() ? null : true, "the jobs page to list " + job);

@@ -39,7 +39,7 @@ public final class JobStore {
     }
   }
 
-  private static final List<String> JOB_KEYS = List.of("config", "created", "evals", "stop", "overlap",
+  private static final List<String> JOB_KEYS = List.of("config", "created", "evals", "rates", "stop", "overlap",
       "best:accuracy", "best:params", "evallock");
 
   private final RedisConnection redis;
@@ -281,6 +281,25 @@ public final class JobStore {
 
   public List<String> evaluations(String job) {
     return onJob(job, j -> j.lrange(key(job, "evals"), 0, -1));
+  }
+
+  /** The most slice rates a job keeps: the newest, for the status's chart (a few tens of KB). */
+  public static final int KEPT_RATES = 600;
+
+  /** Appends one slice's throughput record, keeping the newest {@value #KEPT_RATES}. */
+  public void addRate(String job, String json) {
+    onJob(job, j -> {
+      var t = j.multi();
+      t.rpush(key(job, "rates"), json);
+      t.ltrim(key(job, "rates"), -KEPT_RATES, -1);
+      t.expire(key(job, "rates"), ttl.toSeconds());
+      checkExec(t.exec(), job);
+      return null;
+    });
+  }
+
+  public List<String> rates(String job) {
+    return onJob(job, j -> j.lrange(key(job, "rates"), 0, -1));
   }
 
   /** Raises the stop flag every worker checks; the first reason given stays. */

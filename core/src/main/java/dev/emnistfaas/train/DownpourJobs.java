@@ -403,18 +403,27 @@ public final class DownpourJobs {
     return Duration.ofMillis(Math.max(10_000, (long) (2000 * config.sliceSeconds() * config.workers())));
   }
 
-  /** The newest jobs in the store, newest first: id, creation time, state and workers done. */
+  /**
+   * The newest jobs in the store, newest first: id, creation time, state, workers done, network, best accuracy
+   * against the target, and how it stopped ("target", "cancelled", "failed", or "" while it runs) with the seconds to
+   * the target.
+   */
   public ArrayNode list(int max) {
     ArrayNode out = JSON.createArrayNode();
     for (String job : jobs.recentJobs(max)) {
       try {
         Records r = Records.read(jobs, job);
         int done = (int) r.workers().stream().filter(WorkerView::done).count();
-        Optional<JobStop> stop = jobs.stopReason(job).map(JobStop::fromJson);
+        Optional<JobStop> stop = r.stop();
         JobState state = stateOf(stop, r.workers());
-        out.addObject().put("job", job).put("created", java.time.Instant.ofEpochMilli(r.created()).toString())
+        ObjectNode n = out.addObject().put("job", job)
+            .put("created", java.time.Instant.ofEpochMilli(r.created()).toString())
             .put("state", state.name().toLowerCase(Locale.ROOT)).put("workers", r.config().workers())
-            .put("workersDone", done);
+            .put("workersDone", done).put("network", r.config().networkName())
+            .put("bestAccuracy", jobs.bestAccuracy(job).orElse(0.0))
+            .put("targetAccuracy", r.config().targetAccuracy())
+            .put("outcome", stop.map(s -> s.reason().name().toLowerCase(Locale.ROOT)).orElse(""));
+        stop.filter(s -> s.reason() == JobStop.Reason.TARGET).ifPresent(s -> n.put("secondsToTarget", s.seconds()));
       } catch (StoreException.NoSuchJob e) {
         // expired between the index and the read: not a job any more
       }
@@ -479,11 +488,15 @@ public final class DownpourJobs {
       best = Math.max(best, node.path("accuracy").asDouble());
       bestBalanced = Math.max(bestBalanced, node.path("balancedAccuracy").asDouble());
     }
+    ArrayNode rates = out.putArray("rates");
+    for (String r : jobs.rates(job)) {
+      rates.add(JSON.valueToTree(SliceRate.fromJson(r)));
+    }
     out.put("bestAccuracy", best);
     out.put("bestBalancedAccuracy", bestBalanced);
     out.put("targetAccuracy", config.targetAccuracy());
     out.put("network", config.networkName());
-    Optional<JobStop> stop = jobs.stopReason(job).map(JobStop::fromJson);
+    Optional<JobStop> stop = records.stop();
     stop.ifPresent(r -> out.set("stop", JSON.valueToTree(r)));
     stop.filter(r -> r.reason() == JobStop.Reason.TARGET).ifPresent(r -> out.put("secondsToTarget", r.seconds()));
     boolean failed = stop.filter(r -> r.reason() == JobStop.Reason.FAILED).isPresent();

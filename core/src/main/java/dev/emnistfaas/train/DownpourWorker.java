@@ -191,11 +191,14 @@ public final class DownpourWorker {
     void print(PrintStream log, String job, int worker, WorkerPosition p, long trainStartNanos, long trainedNanos,
         double warmStartSeconds, double waitSeconds, long samples) {
       double trained = (trainedNanos - trainStartNanos) / 1e9;
+      // The share waiting on Redis is of the time from the first step to the last push's end (the last push and
+      // the save wait on Redis too).
+      double busy = (System.nanoTime() - trainStartNanos) / 1e9;
       log.printf("emnist-train: job %s worker %d slice %d: prepared in %.0f ms, lease in %.0f ms, %strained %.2f s "
           + "(%.0f samples/s, %.0f %% waiting on Redis), last push and save %.0f ms; epoch %d, %s%n", job, worker,
           p.slices(), (preparedNanos - calledNanos) / 1e6, (leasedNanos - preparedNanos) / 1e6,
           warmStartSeconds >= 0.05 ? String.format("waited %.2f s for worker 0's warm start, ", warmStartSeconds)
-              : "", trained, trained > 0 ? samples / trained : 0, trained > 0 ? 100 * waitSeconds / trained : 0,
+              : "", trained, trained > 0 ? samples / trained : 0, busy > 0 ? 100 * waitSeconds / busy : 0,
           (System.nanoTime() - trainedNanos) / 1e6, p.epoch(), p.done() ? "done" : "continues");
     }
   }
@@ -279,6 +282,10 @@ public final class DownpourWorker {
         from.slices() == 0 ? startMillis : from.firstStartMillis(), startMillis, System.currentTimeMillis(),
         host, ws.shard.size());
     save(lease, saved, position);
+    if (samples > 0) {
+      jobs.addRate(job, new SliceRate(worker, (position.sliceEndMillis() - jobs.createdMillis(job)) / 1000.0,
+          position.samplesPerSecond()).toJson());
+    }
     noteOverlap(position);
     sliceLog.print(log, job, worker, position, trainStart, trainedNanos, warmWaitSeconds, waitSeconds, samples);
     if (finished) {

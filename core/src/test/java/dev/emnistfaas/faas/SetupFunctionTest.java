@@ -128,6 +128,9 @@ class SetupFunctionTest {
     assertTrue(answer.path("usage").get(0).asText().startsWith("start a job: POST a JSON object"), r.getBody());
     assertEquals(job, answer.path("jobs").get(0).path("job").asText(), r.getBody());
     assertEquals("running", answer.path("jobs").get(0).path("state").asText());
+    assertEquals(0.0, answer.path("jobs").get(0).path("bestAccuracy").asDouble(), r.getBody());
+    assertEquals(0.75, answer.path("jobs").get(0).path("targetAccuracy").asDouble(), r.getBody());
+    assertEquals("", answer.path("jobs").get(0).path("outcome").asText(), r.getBody());
     assertEquals(2, answer.path("defaults").path("workers").asInt());
     assertEquals(before, keys(), "an empty body wrote to Redis");
   }

@@ -96,6 +96,13 @@ class DownpourWorkerTest {
     assertTrue(status.path("slicesOverlapped").asBoolean(), status.toPrettyString());
     assertFalse(status.has("warning"), status.toPrettyString());
     assertTrue(status.path("secondsToTarget").asDouble() > 0);
+    // Every slice that trained left its rate, at the job's second it ended: the page's samples/s chart.
+    java.util.Set<Integer> rated = new java.util.HashSet<>();
+    for (JsonNode r : status.path("rates")) {
+      assertTrue(r.path("seconds").asDouble() > 0 && r.path("samplesPerSecond").asDouble() > 0, r.toString());
+      rated.add(r.path("worker").asInt());
+    }
+    assertEquals(java.util.Set.of(0, 1), rated, status.path("rates").toString());
     for (JsonNode w : status.path("workers")) {
       // Steps and samples agree with the saved cursor: no batch was skipped or repeated at slice boundaries.
       long samples = w.path("samples").asLong();

@@ -18,6 +18,8 @@ class StoredJsonTest {
     assertEquals(l, LiveProgress.fromJson(l.toJson()));
     WorkerCall c = new WorkerCall(7, 1_796_524_713_000L, 1_796_524_713_250L);
     assertEquals(c, WorkerCall.fromJson(c.toJson()));
+    SliceRate r = new SliceRate(3, 12.5, 5_800.25);
+    assertEquals(r, SliceRate.fromJson(r.toJson()));
     for (JobStop s : new JobStop[] {JobStop.target(9.5, 0.751), JobStop.cancelled(3), JobStop.failed(7, "boom")}) {
       assertEquals(s, JobStop.fromJson(s.toJson()));
     }
