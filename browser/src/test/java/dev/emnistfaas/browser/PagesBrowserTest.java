@@ -145,6 +145,8 @@ class PagesBrowserTest {
     waitFor(() -> browser.findElements(By.cssSelector("#model option")).isEmpty() ? null : true, "the model list");
     WebElement pad = browser.findElement(By.id("pad"));
     WebElement answers = browser.findElement(By.id("top"));
+    // Where "what the network saw" stands before any answer: it stays there once answers appear beside the pad.
+    org.openqa.selenium.Point seenBefore = browser.findElement(By.id("seen")).getLocation();
     List<String> misread = new ArrayList<>();
     int right = 0;
     for (int i = 0; i < DRAWN; i++) {
@@ -163,6 +165,7 @@ class PagesBrowserTest {
         screenshot("predict.png"); // the first character read right, for the README
       }
     }
+    assertEquals(seenBefore, browser.findElement(By.id("seen")).getLocation(), "the picture of what the network saw moved");
     System.out.printf("drawn %d characters of the evaluation part: %d read right (%.0f %%); misread: %s%n", DRAWN,
         right, 100.0 * right / DRAWN, misread);
     assertTrue(right >= REQUIRED_TOP1 * DRAWN, right + " of " + DRAWN + " read right; misread: " + misread);
