@@ -9,28 +9,77 @@ import java.io.PrintStream;
  * plain line every few seconds instead. Hand-written: the progress-bar libraries draw one bar per line of
  * output and do not redraw several bars together.
  */
-final class ProgressView {
+final class ProgressView implements AutoCloseable {
   private static final int WIDTH = 24;
   private final PrintStream out;
   private final boolean terminal;
   private final int maxEpochs;
   private final double target;
+  /** On a terminal, stderr while the bars are shown: its lines are held and printed above the bars. */
+  private final PrintStream stderr;
+  private final HeldLines held = new HeldLines();
   private int drawnLines;
   private long lastPlainMillis;
 
+  /**
+   * On a terminal the view holds what is printed to stderr meanwhile (the functions of a local run log there, in
+   * this process) and prints it above the bars at each redraw, so that log lines never land between redraws and
+   * break the bars; {@link #close} gives stderr back.
+   */
   ProgressView(PrintStream out, boolean terminal, int maxEpochs, double target) {
     this.out = out;
     this.terminal = terminal;
     this.maxEpochs = maxEpochs;
     this.target = target;
+    this.stderr = System.err;
+    if (terminal) {
+      System.setErr(new PrintStream(held, true, java.nio.charset.StandardCharsets.UTF_8));
+    }
+  }
+
+  /** Collects whole lines written to it. */
+  private static final class HeldLines extends java.io.OutputStream {
+    private final java.io.ByteArrayOutputStream buffer = new java.io.ByteArrayOutputStream();
+
+    @Override
+    public synchronized void write(int b) {
+      buffer.write(b);
+    }
+
+    @Override
+    public synchronized void write(byte[] b, int off, int len) {
+      buffer.write(b, off, len);
+    }
+
+    /** The whole lines written so far (a line still being written stays). */
+    synchronized String take() {
+      String all = buffer.toString(java.nio.charset.StandardCharsets.UTF_8);
+      int end = all.lastIndexOf('\n') + 1;
+      buffer.reset();
+      buffer.writeBytes(all.substring(end).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      return all.substring(0, end);
+    }
+
+    synchronized String takeAll() {
+      String all = buffer.toString(java.nio.charset.StandardCharsets.UTF_8);
+      buffer.reset();
+      return all;
+    }
   }
 
   void show(JsonNode status, double seconds) {
     if (terminal) {
-      StringBuilder sb = new StringBuilder();
+      // Up to the bars' first line and clear to the end of the screen; the held log lines there; the bars below.
       if (drawnLines > 0) {
-        sb.append("\u001b[").append(drawnLines).append('F');
+        out.print("\u001b[" + drawnLines + "F\u001b[J");
+        out.flush();
       }
+      String logged = held.take();
+      if (!logged.isEmpty()) {
+        stderr.print(logged);
+        stderr.flush();
+      }
+      StringBuilder sb = new StringBuilder();
       int lines = 0;
       for (JsonNode w : status.path("workers")) {
         sb.append("\u001b[2K").append(workerLine(w)).append('\n');
@@ -43,6 +92,16 @@ final class ProgressView {
     } else if (System.currentTimeMillis() - lastPlainMillis >= 2000) {
       lastPlainMillis = System.currentTimeMillis();
       out.println(globalLine(status, seconds));
+    }
+  }
+
+  /** Gives stderr back, with what it held. */
+  @Override
+  public void close() {
+    if (terminal) {
+      System.setErr(stderr);
+      stderr.print(held.takeAll());
+      stderr.flush();
     }
   }
 

@@ -106,11 +106,10 @@ public final class TrainingRun {
         ? "  (in a browser; served while this run lasts, ./emnist serve keeps the pages up)" : "  (in a browser)"));
     try {
       long start = System.nanoTime();
-      ProgressView view = new ProgressView(o.out(), o.terminal(), config.maxEpochs(), config.targetAccuracy());
       ArrayNode progress = JSON.createArrayNode();
       AtomicReference<JsonNode> last = new AtomicReference<>();
       JsonNode status;
-      try {
+      try (ProgressView view = new ProgressView(o.out(), o.terminal(), config.maxEpochs(), config.targetAccuracy())) {
         status = client.awaitDone(job, deadline::get, Duration.ofMillis(200), s -> {
           last.set(s);
           double seconds = (System.nanoTime() - start) / 1e9;
