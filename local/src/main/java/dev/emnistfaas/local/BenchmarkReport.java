@@ -158,9 +158,11 @@ public final class BenchmarkReport {
     }
     chart.getStyler().setYAxisMin(0.0).setYAxisMax(niceCeiling(top * 1.1)).setYAxisDecimalPattern("#0.#")
         .setYAxisTickMarkSpacingHint(40);
-    Path tmp = file.resolveSibling("tmp-" + file.getFileName());
-    BitmapEncoder.saveBitmap(chart, tmp.toString(), BitmapEncoder.BitmapFormat.PNG);
-    Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    ResultFiles.atomically(file, tmp -> {
+      try (java.io.OutputStream png = Files.newOutputStream(tmp)) {
+        BitmapEncoder.saveBitmap(chart, png, BitmapEncoder.BitmapFormat.PNG);
+      }
+    });
   }
 
   /** The smallest of 1, 2, 2.5, 5 times a power of ten that is at least {@code v} (1 for nothing to show). */

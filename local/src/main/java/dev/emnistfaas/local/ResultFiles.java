@@ -23,9 +23,45 @@ final class ResultFiles {
   private ResultFiles() {}
 
   static void writeJson(Path file, ObjectNode result) throws IOException {
-    Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-    JSON.writeValue(tmp.toFile(), result);
-    Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    atomically(file, tmp -> JSON.writeValue(tmp.toFile(), result));
+  }
+
+  /** Writes a file's contents to a path, whole or not at all. */
+  @FunctionalInterface
+  interface Contents {
+    void writeTo(Path tmp) throws IOException;
+  }
+
+  /** Temporary files being written now: a JVM that exits meanwhile (a second Ctrl-C) removes them. */
+  private static final java.util.Set<Path> IN_PROGRESS = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+  static {
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      for (Path p : IN_PROGRESS) {
+        try {
+          Files.deleteIfExists(p);
+        } catch (IOException e) {
+          System.err.println("could not remove the unfinished " + p + ": " + e.getMessage());
+        }
+      }
+    }, "emnist-unfinished-files"));
+  }
+
+  /**
+   * Writes {@code file} through a temporary file beside it, moved into place when complete: a reader never sees
+   * half a file, and a run that quits meanwhile leaves no temporary file behind (it left a 0-byte
+   * tmp-accuracy.png after a second Ctrl-C).
+   */
+  static void atomically(Path file, Contents contents) throws IOException {
+    Path tmp = file.resolveSibling("." + file.getFileName() + ".tmp");
+    IN_PROGRESS.add(tmp);
+    try {
+      contents.writeTo(tmp);
+      Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    } finally {
+      Files.deleteIfExists(tmp);
+      IN_PROGRESS.remove(tmp);
+    }
   }
 
   /**
@@ -88,8 +124,10 @@ final class ResultFiles {
       s.setYAxisGroup(1);
       s.setMarker(SeriesMarkers.NONE);
     }
-    Path tmp = file.resolveSibling("tmp-" + file.getFileName());
-    BitmapEncoder.saveBitmap(chart, tmp.toString(), BitmapEncoder.BitmapFormat.PNG);
-    Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    atomically(file, tmp -> {
+      try (java.io.OutputStream png = Files.newOutputStream(tmp)) {
+        BitmapEncoder.saveBitmap(chart, png, BitmapEncoder.BitmapFormat.PNG);
+      }
+    });
   }
 }
