@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.openfaas.model.IRequest;
 import com.openfaas.model.IResponse;
 import com.openfaas.model.Response;
+import dev.emnistfaas.ps.StoreException;
 import java.io.PrintStream;
 import java.util.List;
 import java.util.function.Supplier;
@@ -43,11 +44,16 @@ final class JsonResponse {
     return r;
   }
 
-  /** A 5xx answer for an unexpected failure, logged with its stack trace. */
+  /**
+   * A 5xx answer for a failure, logged with its stack trace; Redis unreachable or refusing the credentials (a
+   * {@link StoreException}, not a bug of ours) is one line, which names the cause.
+   */
   static IResponse failure(PrintStream log, String function, String request, int status, Throwable cause) {
     synchronized (log) {
       log.println(function + ": HTTP " + status + " for " + request + ": " + cause);
-      cause.printStackTrace(log);
+      if (!(cause instanceof StoreException)) {
+        cause.printStackTrace(log);
+      }
     }
     return of(status, JSON.createObjectNode().put("error", cause.toString()));
   }

@@ -28,14 +28,15 @@ final class LoadedModels {
   /** How many jobs' models a pod keeps; the least recently loaded goes first. */
   private static final int MAX_JOBS = 8;
 
-  private final DownpourJobs jobs;
+  /** The jobs in Redis, connected on first use (baked models need no Redis). */
+  private final java.util.function.Supplier<DownpourJobs> jobs;
   /** The function's data folder, which holds the baked models. */
   private final Path bakedDir;
   private final Map<String, Loaded> byJob = new HashMap<>();
   private final List<String> jobOrder = new ArrayList<>();
   private final Map<String, Loaded> baked = new HashMap<>();
 
-  LoadedModels(DownpourJobs jobs, Path bakedDir) {
+  LoadedModels(java.util.function.Supplier<DownpourJobs> jobs, Path bakedDir) {
     this.jobs = jobs;
     this.bakedDir = bakedDir;
   }
@@ -43,11 +44,11 @@ final class LoadedModels {
   /** Job {@code job}'s best model; 404 for an unknown job, 409 before its first evaluation. */
   synchronized Loaded forJob(String job) {
     Loaded cached = byJob.get(job);
-    Optional<Double> best = jobs.bestAccuracy(job);
+    Optional<Double> best = jobs.get().bestAccuracy(job);
     if (cached != null && best.isPresent() && best.get() == cached.accuracy()) {
       return cached;
     }
-    DownpourJobs.EvaluatedModel model = jobs.bestModel(job).orElseThrow(() -> new PredictRequest.Refused(409,
+    DownpourJobs.EvaluatedModel model = jobs.get().bestModel(job).orElseThrow(() -> new PredictRequest.Refused(409,
         "job " + job + " has no evaluated model yet; its first evaluation comes within a second or two of training"));
     Loaded loaded = new Loaded(new Classifier(model.model()), "job " + job, model.accuracy());
     byJob.put(job, loaded);

@@ -46,7 +46,7 @@ public final class PredictFunction {
   public PredictFunction(FunctionRuntime runtime, PrintStream log) {
     this.runtime = runtime;
     this.log = log;
-    this.models = new LoadedModels(runtime.jobs(), Path.of(runtime.settings().defaults().dataDir()));
+    this.models = new LoadedModels(runtime::jobs, Path.of(runtime.settings().defaults().dataDir()));
   }
 
   /**
@@ -112,13 +112,21 @@ public final class PredictFunction {
 
   /** No job or model named: the newest job with an evaluated model, else the first baked model. */
   private LoadedModels.Loaded newest() {
-    for (JsonNode job : runtime.jobs().list(20)) {
-      String id = job.path("job").asText();
-      if (runtime.jobs().bestAccuracy(id).isPresent()) {
-        return models.forJob(id);
-      }
-    }
     List<String> baked = models.bakedNames();
+    try {
+      for (JsonNode job : runtime.jobs().list(20)) {
+        String id = job.path("job").asText();
+        if (runtime.jobs().bestAccuracy(id).isPresent()) {
+          return models.forJob(id);
+        }
+      }
+    } catch (StoreException e) {
+      if (baked.isEmpty()) {
+        throw e;
+      }
+      log.println(NAME + ": no job's model without Redis (" + e.getMessage() + "); answering with the baked model "
+          + baked.get(0));
+    }
     if (!baked.isEmpty()) {
       return models.baked(baked.get(0));
     }
@@ -130,11 +138,17 @@ public final class PredictFunction {
   private ObjectNode choices() {
     ObjectNode out = JsonResponse.JSON.createObjectNode();
     ArrayNode jobs = out.putArray("jobs");
-    for (JsonNode job : runtime.jobs().list(20)) {
-      Optional<Double> best = runtime.jobs().bestAccuracy(job.path("job").asText());
-      ObjectNode n = jobs.addObject().put("job", job.path("job").asText()).put("created", job.path("created").asText())
-          .put("state", job.path("state").asText());
-      best.ifPresent(b -> n.put("bestAccuracy", b));
+    try {
+      for (JsonNode job : runtime.jobs().list(20)) {
+        Optional<Double> best = runtime.jobs().bestAccuracy(job.path("job").asText());
+        ObjectNode n = jobs.addObject().put("job", job.path("job").asText())
+            .put("created", job.path("created").asText()).put("state", job.path("state").asText());
+        best.ifPresent(b -> n.put("bestAccuracy", b));
+      }
+    } catch (StoreException e) {
+      // The baked models are still there to choose from.
+      out.put("jobsError", "the jobs cannot be listed: " + e.getMessage());
+      log.println(NAME + ": listing the jobs failed: " + e.getMessage());
     }
     ArrayNode baked = out.putArray("models");
     models.bakedNames().forEach(baked::add);

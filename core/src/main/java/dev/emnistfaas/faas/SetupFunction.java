@@ -102,6 +102,9 @@ public final class SetupFunction implements AutoCloseable {
     lookout.scheduleWithFixedDelay(() -> {
       try {
         runtime.jobs().recoverUnfinished((j, w, s) -> TrainFunction.invoke(runtime, j, w, s));
+      } catch (StoreException e) {
+        log.println(NAME + ": looking after the unfinished jobs needs Redis: " + e.getMessage() + "; next try in "
+            + every.toSeconds() + " s");
       } catch (RuntimeException e) {
         synchronized (log) {
           log.println(NAME + ": looking after the unfinished jobs failed; next try in " + every.toSeconds()

@@ -178,6 +178,23 @@ class PredictFunctionTest {
     assertTrue(right >= 0.7 * n, right + " of " + n);
   }
 
+  /**
+   * Pictures over 1024 pixels a side are read at every k-th pixel (a 4096-pixel one took 7 s to prepare in full,
+   * holding the pod): they read as their small versions do.
+   */
+  @Test
+  void largePicturesReadAsTheirSmallVersions() throws IOException {
+    int same = 0;
+    int n = 5;
+    for (int i = 0; i < n; i++) {
+      JsonNode small = json(call(png(eval.upright(i), 10), Map.of("Content-Type", "image/png"), Map.of("job", job)));
+      JsonNode large = json(call(png(eval.upright(i), 110), Map.of("Content-Type", "image/png"), Map.of("job", job)));
+      same += small.path("top").get(0).path("char").equals(large.path("top").get(0).path("char")) ? 1 : 0;
+    }
+    System.out.printf("emnist-predict, pictures 3080 pixels wide: %d of %d read as at 280 pixels%n", same, n);
+    assertTrue(same >= n - 1, same + " of " + n);
+  }
+
   @Test
   void aNewBestModelOfTheJobIsLoadedOnTheNextCall() throws IOException {
     String other = runtime.jobs().create(TrainingConfig.downpourDefaults(RealData.dir().toString()));
@@ -253,6 +270,42 @@ class PredictFunctionTest {
       assertEquals("bymerge", choices.path("models").path(0).asText());
       assertRefused(404, "no model other in this image; it has bymerge",
           function.handle(new Request(pixelsBody(eval.upright(1), "model", "other"), authorized(Map.of()))));
+    }
+  }
+
+  /**
+   * A Redis that refuses the pod's password: the pod still starts (it exited with a 40-line trace), serves its baked
+   * models, and answers what needs Redis with 503 naming the cause in one line.
+   */
+  @Test
+  void withoutRedisTheBakedModelsStillAnswer(@TempDir Path data) throws IOException {
+    Files.copy(RealData.dir().resolve("emnist-bymerge-mapping.txt"), data.resolve("emnist-bymerge-mapping.txt"));
+    ModelFile.of(trained, eval.mapping()).write(data.resolve("model-bymerge.bin"));
+    try (EmbeddedRedis guarded = EmbeddedRedis.start(EmbeddedRedis.freePort(), null, false,
+        List.of("requirepass right-password"));
+        FunctionRuntime wrong = new FunctionRuntime(new FunctionSettings(URI.create("http://127.0.0.1:9"),
+            URI.create("http://127.0.0.1:9"), Optional.empty(),
+            RedisSettings.local(guarded.url()).withPassword("wrong-password"), Duration.ofHours(1),
+            TrainingConfig.downpourDefaults(data.toString()), ACCESS, Quotas.DEFAULT,
+            SignedCalls.ephemeral(Duration.ofHours(1))))) {
+      ByteArrayOutputStream log = new ByteArrayOutputStream();
+      PrintStream podLog = new PrintStream(log, true, StandardCharsets.UTF_8);
+      wrong.connectNow("emnist-predict", podLog);
+      assertTrue(log.toString(StandardCharsets.UTF_8).startsWith("emnist-predict: cannot use Redis yet (Redis at "
+          + "127.0.0.1:" + guarded.port() + " refused the credentials"), log.toString(StandardCharsets.UTF_8));
+      PredictFunction function = new PredictFunction(wrong, podLog);
+      IResponse named = function.handle(new Request(pixelsBody(eval.upright(1), "model", "bymerge"),
+          authorized(Map.of())));
+      assertEquals(200, named.getStatusCode(), named.getBody());
+      IResponse newest = function.handle(new Request(pixelsBody(eval.upright(1), null, null), authorized(Map.of())));
+      assertEquals(200, newest.getStatusCode(), newest.getBody());
+      assertEquals("model bymerge", json(newest).path("source").asText());
+      IResponse job = function.handle(new Request(pixelsBody(eval.upright(1), "job", "0a1b2c3d"),
+          authorized(Map.of())));
+      assertEquals(503, job.getStatusCode(), job.getBody());
+      assertTrue(json(job).path("error").asText().contains("refused the credentials"), job.getBody());
+      assertFalse(log.toString(StandardCharsets.UTF_8).contains("\tat "), "a stack trace for a wrong password: "
+          + log.toString(StandardCharsets.UTF_8));
     }
   }
 

@@ -16,6 +16,8 @@ public class Handler extends AbstractHandler {
   private final PredictFunction function = new PredictFunction(FunctionRuntime.fromEnvironment());
 
   public Handler() {
+    // Without Redis the pod still starts, and serves its baked models.
+    FunctionRuntime.fromEnvironment().connectNow(PredictFunction.NAME, System.err);
     PodReadiness.fromEnvironment(System.getenv()).ifPresent(r -> r.markReadyWhen(
         CompletableFuture.completedFuture(null), PredictFunction.NAME, System.err));
   }

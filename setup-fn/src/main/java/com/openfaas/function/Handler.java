@@ -16,6 +16,7 @@ public class Handler extends AbstractHandler {
   private final SetupFunction function = new SetupFunction(FunctionRuntime.fromEnvironment());
 
   public Handler() {
+    FunctionRuntime.fromEnvironment().connectNow(SetupFunction.NAME, System.err);
     function.lookAfterJobs(SetupFunction.LOOK_AFTER_EVERY);
     PodReadiness.fromEnvironment(System.getenv()).ifPresent(r -> r.markReadyWhen(
         CompletableFuture.completedFuture(null), SetupFunction.NAME, System.err));

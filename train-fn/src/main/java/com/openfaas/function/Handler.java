@@ -24,8 +24,9 @@ public class Handler extends AbstractHandler {
         () -> firstStep.complete(null));
     warm.whenComplete((done, failure) -> firstStep.complete(null));
     firstStep.join();
-    function = new TrainFunction(new FunctionRuntime(settings), System.getenv().getOrDefault("HOSTNAME", "unknown"),
-        System.err, warm);
+    FunctionRuntime runtime = new FunctionRuntime(settings);
+    runtime.connectNow(TrainFunction.NAME, System.err);
+    function = new TrainFunction(runtime, System.getenv().getOrDefault("HOSTNAME", "unknown"), System.err, warm);
     PodReadiness.fromEnvironment(System.getenv()).ifPresent(r -> r.markReadyWhen(warm, TrainFunction.NAME, System.err));
   }
 
