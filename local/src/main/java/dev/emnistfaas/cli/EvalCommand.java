@@ -8,6 +8,7 @@ import dev.emnistfaas.nn.Evaluation;
 import dev.emnistfaas.nn.Evaluator;
 import dev.emnistfaas.nn.ModelFile;
 import dev.emnistfaas.nn.ParameterVector;
+import dev.emnistfaas.train.TrainingConfig;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.file.Files;
@@ -56,6 +57,20 @@ final class EvalCommand implements Callable<Integer> {
   @Option(names = "--json", paramLabel = "FILE", description = "also write the evaluation as JSON to FILE")
   Path json;
 
+  /** The config of the run that wrote {@code model}, from the result.json beside it, if there is one. */
+  private static Optional<TrainingConfig> trainedOn(Path model) {
+    Path result = model.toAbsolutePath().resolveSibling("result.json");
+    if (!Files.isRegularFile(result)) {
+      return Optional.empty();
+    }
+    try {
+      return Optional.of(TrainingConfig.fromJson(JSON.readTree(result.toFile()).path("config").toString()));
+    } catch (java.io.IOException | RuntimeException e) {
+      System.err.println("warning: " + result + " does not say what the model trained on (" + e.getMessage() + ")");
+      return Optional.empty();
+    }
+  }
+
   @Override
   public Integer call() throws Exception {
     if (!Files.isRegularFile(model)) {
@@ -94,6 +109,15 @@ final class EvalCommand implements Callable<Integer> {
       case TRAIN -> images.size();
       case TEST -> d.splitFrom().equals(Optional.of(EmnistSplit.Part.TEST)) ? d.train().size() : 0;
     };
+    // Whether the model learnt from this folder's training part, as the run that made it says (its result.json is
+    // beside model.bin): judged from what it trained on, not from this folder's layout alone.
+    Optional<TrainingConfig> trainedOn = trainedOn(model);
+    boolean known = trainedOn.isPresent();
+    if (known && !(Path.of(trainedOn.get().dataDir()).toAbsolutePath().normalize()
+        .equals(dir.toAbsolutePath().normalize()) && trainedOn.get().evalFraction() == evalFraction
+        && trainedOn.get().splitSeed() == EmnistDataset.Source.DEFAULT_SPLIT_SEED)) {
+      overlap = 0; // trained on other data, or this folder split otherwise: none of these images is known to it
+    }
     LabelMapping mapping = images.mapping();
     if (!Arrays.equals(m.charCodes(), mapping.firstCodes())) {
       System.err.println("error: the model's " + m.charCodes().length + " labels do not match the data's label "
@@ -111,6 +135,10 @@ final class EvalCommand implements Callable<Integer> {
         : String.format("%d of these %d images (%.1f %%) are in the training part (only the official test set is "
             + "present here and training used most of it): this accuracy is not a held-out score; --part eval is",
             overlap, images.size(), 100.0 * overlap / images.size());
+    if (!overlapNote.isEmpty() && !known) {
+      overlapNote = "the run that made this model left no result.json beside it, so what it trained on is unknown; "
+          + "if it trained on this folder: " + overlapNote;
+    }
     if (!overlapNote.isEmpty()) {
       System.out.println("note: " + overlapNote);
     }

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.emnistfaas.cli.Main;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
@@ -90,6 +91,24 @@ class EmnistCommandTest {
     assertEquals(116_323 - 11_632, e.path("imagesInTrainingPart").asInt());
     assertTrue(!e.path("heldOut").asBoolean());
     assertTrue(e.path("note").asText().contains("not a held-out score"), e.toPrettyString());
+
+    // The same model without its result.json: what it trained on is unknown, and the note says so.
+    Path alone = Files.createDirectories(results.resolve("alone"));
+    Files.copy(dir.resolve("model.bin"), alone.resolve("model.bin"));
+    ByteArrayOutputStream aloneOut = new ByteArrayOutputStream();
+    assertEquals(0, run(aloneOut, "eval", "--model", alone.resolve("model.bin").toString(), "--data", data,
+        "--part", "TEST"));
+    assertTrue(aloneOut.toString(StandardCharsets.UTF_8).contains("note: the run that made this model left no "
+        + "result.json beside it, so what it trained on is unknown; if it trained on this folder: "),
+        aloneOut.toString(StandardCharsets.UTF_8));
+    // A model whose run trained on another folder: none of these images was in its training part.
+    ObjectNode elsewhere = (ObjectNode) r.deepCopy();
+    ((ObjectNode) elsewhere.path("config")).put("dataDir", "/somewhere/else");
+    Files.writeString(alone.resolve("result.json"), elsewhere.toString());
+    ByteArrayOutputStream otherOut = new ByteArrayOutputStream();
+    assertEquals(0, run(otherOut, "eval", "--model", alone.resolve("model.bin").toString(), "--data", data,
+        "--part", "TEST"));
+    assertFalse(otherOut.toString(StandardCharsets.UTF_8).contains("note:"), otherOut.toString(StandardCharsets.UTF_8));
   }
 
   /** Runs the command in this JVM; its exit code, and what it printed on stdout and stderr. */
