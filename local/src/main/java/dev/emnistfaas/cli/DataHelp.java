@@ -22,7 +22,8 @@ final class DataHelp {
           DEFAULT_DIR);
       return java.util.Optional.of(DEFAULT_DIR);
     } catch (java.io.IOException | RuntimeException e) {
-      System.err.println("download failed: " + e.getMessage());
+      // The cause by name too: an unreachable host (java.net.ConnectException) has no message of its own.
+      System.err.println("download failed (" + dev.emnistfaas.data.ArchiveDownload.NIST_ARCHIVE + "): " + e);
       return java.util.Optional.empty();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
