@@ -10,7 +10,7 @@
 #   ./test.sh [--local | --cluster] [--rounds N] [--timeout SECONDS] [scenario files...]
 #   cluster mode reads OPENFAAS_URL (default http://127.0.0.1:8080) and needs faas-cli; kubectl is optional
 #   (it checks the queue-worker replicas and collects every emnist-train pod's 'Worker ID' lines, as the
-#   README's "Running on OpenFaaS" does).
+#   docs/operators.md does).
 set -uo pipefail
 cd "$(dirname "$0")"
 mode=local
@@ -50,7 +50,7 @@ cluster_warnings() {
   if command -v kubectl >/dev/null; then
     queue_workers=$(kubectl -n openfaas get deploy queue-worker -o jsonpath='{.spec.replicas}' 2>/dev/null)
     if [ -n "$queue_workers" ] && [ "$queue_workers" -lt "$workers" ]; then
-      echo "warning: $(basename "$1"): $queue_workers queue-worker(s) deliver one slice each at a time: $workers workers take turns (README: Running on OpenFaaS)"
+      echo "warning: $(basename "$1"): $queue_workers queue-worker(s) deliver one slice each at a time: $workers workers take turns (docs/operators.md)"
     fi
   fi
 }

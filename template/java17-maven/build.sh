@@ -8,7 +8,7 @@ case "${1:-}" in
   data)
     # The image build's first step: the EMNIST files `./emnist data bake` put into the handler's data/ folder,
     # unchanged and nothing else beside them. Fails in seconds, before any Maven work, when they are not there.
-    bake="run ./emnist data bake before faas-cli build (README: Running on OpenFaaS)"
+    bake="run ./emnist data bake before faas-cli build (docs/operators.md)"
     if [ ! -f function/data/SHA256SUMS ]; then
       echo "build.sh: no EMNIST data in the handler's data/ folder (it has no SHA256SUMS): $bake" >&2
       exit 1

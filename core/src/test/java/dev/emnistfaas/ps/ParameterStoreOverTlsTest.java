@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
  * Every case of {@link ParameterStoreTest}, run once more against a Redis that speaks only TLS, logged in as an ACL
  * user (REDIS_USER) with a password, the server's certificate checked against its CA (REDIS_TLS_CA_SECRET). The
  * user may do everything, since the cases inspect keys (KEYS, CONFIG); {@link RedisTlsTest} runs a job as the
- * least-privilege user the README recommends.
+ * least-privilege user docs/operators.md recommends.
  */
 class ParameterStoreOverTlsTest extends ParameterStoreTest {
   private static TlsRedis server;

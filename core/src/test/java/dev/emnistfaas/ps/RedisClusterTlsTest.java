@@ -21,7 +21,7 @@ import redis.clients.jedis.Protocol;
 
 /**
  * A Redis Cluster over TLS (three TLS-only masters, the cluster bus on TLS too): the store reaches it with
- * rediss:// and REDIS_CLUSTER_NODES, as the README's least-privilege ACL user plus {@code +cluster|slots}.
+ * rediss:// and REDIS_CLUSTER_NODES, as docs/operators.md's least-privilege ACL user plus {@code +cluster|slots}.
  */
 class RedisClusterTlsTest {
   @TempDir Path certificates;

@@ -15,10 +15,10 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * TLS and ACL users, on a real TLS Redis ({@link TlsRedis}): the connection checks the server's certificate and
- * name, logs in as REDIS_USER, and the store's commands pass the least-privilege ACL the README recommends.
+ * name, logs in as REDIS_USER, and the store's commands pass the least-privilege ACL docs/operators.md recommends.
  */
 class RedisTlsTest {
-  /** The README's ACL for the functions' user: the project's keys and the commands the store sends, nothing else. */
+  /** The ACL docs/operators.md recommends for the functions' user: the project's keys and the commands the store sends, nothing else. */
   static final String LEAST_PRIVILEGE = "resetchannels ~emnist:* -@all +@read +@write +@keyspace +@transaction "
       + "+@scripting +@connection -@dangerous";
   private static final String PASSWORD = "acl-user-password-0123";

@@ -177,7 +177,7 @@ final class CeHarness implements AutoCloseable {
     for (String fn : List.of("emnist-setup", "emnist-train", "emnist-predict")) {
       ObjectNode env = environment(stack.path("functions").path(fn));
       env.put("REDIS_URL", "redis://redis:6379");
-      // What people outside the cluster use (README: public_gateway_url); JobWatch follows the 202's link there.
+      // What people outside the cluster use (docs/operators.md: public_gateway_url); JobWatch follows the 202's link there.
       env.put("public_gateway_url", gateway().toString());
       env.remove("REDIS_PASSWORD_SECRET");
       env.put("dataDir", requireEnv("EMNIST_DIR"));

@@ -147,7 +147,7 @@ class DeployManifestsTest {
           && c.getResources().getLimits().containsKey("memory"), where + ": " + c.getName() + " lacks requests or a memory limit");
       c.getEnv().stream().filter(e -> e.getValueFrom() != null && e.getValueFrom().getSecretKeyRef() != null)
           .forEach(e -> assertEquals("redis-auth/redis-password", e.getValueFrom().getSecretKeyRef().getName() + "/"
-              + e.getValueFrom().getSecretKeyRef().getKey(), where + ": the secret the README tells to create"));
+              + e.getValueFrom().getSecretKeyRef().getKey(), where + ": the secret docs/operators.md tells to create"));
     }
   }
 

@@ -374,7 +374,7 @@ class RealCeTest {
   }
 
   /**
-   * The benchmark suite's cluster mode on the real gateway, with the commands the README gives an operator:
+   * The benchmark suite's cluster mode on the real gateway, with the commands docs/operators.md gives an operator:
    * faas-cli deploys the scenario's overlay (the harness's provider accepts it and keeps its pods), then a round
    * through ./emnist train --gateway.
    */
