@@ -100,6 +100,7 @@ final class CeHarness implements AutoCloseable {
     Path config = Files.createTempFile("emnist-e2e-", ".json");
     Files.writeString(config, JSON.writerWithDefaultPrettyPrinter().writeValueAsString(h.config(setup)));
     Result r = h.run(600, h.harness.resolve("up.sh").toString(), config.toString());
+    Files.deleteIfExists(config); // up.sh keeps its plan in the state folder; the config is not read again
     if (r.code() != 0) {
       h.down();
       throw new IllegalStateException("up.sh failed (" + r.code() + "):\n" + r.output());
