@@ -1,10 +1,7 @@
 package dev.emnistfaas.faas;
 
 import com.openfaas.model.IRequest;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -55,16 +52,8 @@ public record ApiAccess(Optional<String> token, ReadAccess reads) {
    * {@code env} (default token).
    */
   public static ApiAccess fromEnvironment(Map<String, String> env, Path secrets) {
-    Path file = secrets.resolve(TOKEN_SECRET);
-    Optional<String> token = Optional.empty();
-    if (Files.isRegularFile(file)) {
-      try {
-        token = Optional.of(Files.readString(file, StandardCharsets.UTF_8));
-      } catch (IOException e) {
-        throw new UncheckedIOException("cannot read the secret " + file, e);
-      }
-    }
-    return new ApiAccess(token, ReadAccess.parse(env.getOrDefault("read_access", "token")));
+    return new ApiAccess(SecretFile.read(secrets, TOKEN_SECRET),
+        ReadAccess.parse(env.getOrDefault("read_access", "token")));
   }
 
   /** Why {@code request} may not change anything, or empty when it carries the token. */

@@ -1,9 +1,6 @@
 package dev.emnistfaas.faas;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
@@ -84,16 +81,7 @@ public final class SignedCalls {
    * (a job's life) are refused.
    */
   public static SignedCalls fromSecrets(Path secrets, Duration maxAge) {
-    Path file = secrets.resolve(KEY_SECRET);
-    Optional<String> key = Optional.empty();
-    if (Files.isRegularFile(file)) {
-      try {
-        key = Optional.of(Files.readString(file, StandardCharsets.UTF_8));
-      } catch (IOException e) {
-        throw new UncheckedIOException("cannot read the secret " + file, e);
-      }
-    }
-    return new SignedCalls(key, maxAge, Clock.systemUTC());
+    return new SignedCalls(SecretFile.read(secrets, KEY_SECRET), maxAge, Clock.systemUTC());
   }
 
   /** Calls signed with {@code key}. */
