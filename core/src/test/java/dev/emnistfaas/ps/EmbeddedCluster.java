@@ -21,13 +21,7 @@ public final class EmbeddedCluster implements AutoCloseable {
         if (i > 0) {
           j.clusterMeet("127.0.0.1", nodes.get(0).port());
         }
-        int from = 16384 * i / nodes.size();
-        int to = 16384 * (i + 1) / nodes.size();
-        int[] slots = new int[to - from];
-        for (int s = 0; s < slots.length; s++) {
-          slots[s] = from + s;
-        }
-        j.clusterAddSlots(slots);
+        j.clusterAddSlots(slotsOf(i, nodes.size()));
       }
     }
     long deadline = System.nanoTime() + 30_000_000_000L;
@@ -41,6 +35,17 @@ public final class EmbeddedCluster implements AutoCloseable {
         }
       }
     }
+  }
+
+  /** The hash slots master {@code i} of {@code masters} serves: an even share of the 16384, in order. */
+  static int[] slotsOf(int i, int masters) {
+    int from = 16384 * i / masters;
+    int to = 16384 * (i + 1) / masters;
+    int[] slots = new int[to - from];
+    for (int s = 0; s < slots.length; s++) {
+      slots[s] = from + s;
+    }
+    return slots;
   }
 
   public List<String> seeds() {

@@ -94,13 +94,7 @@ class RedisClusterTlsTest {
           j.sendCommand(Protocol.Command.CLUSTER, "MEET", "127.0.0.1", "" + nodes.get(0).port,
               "" + nodes.get(0).busPort);
         }
-        int from = 16384 * i / nodes.size();
-        int to = 16384 * (i + 1) / nodes.size();
-        int[] slots = new int[to - from];
-        for (int s = 0; s < slots.length; s++) {
-          slots[s] = from + s;
-        }
-        j.clusterAddSlots(slots);
+        j.clusterAddSlots(EmbeddedCluster.slotsOf(i, nodes.size()));
       }
     }
     long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();

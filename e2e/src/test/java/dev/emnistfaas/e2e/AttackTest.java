@@ -74,15 +74,7 @@ class AttackTest {
         assertAnswered(g, a);
       }
       JsonNode s = job.awaitDone(Duration.ofSeconds(240), Duration.ofMillis(250));
-      assertTrue(s.path("reached").asBoolean(), "the attacked job did not reach its target: " + s.toPrettyString());
-      assertFalse(s.path("cancelled").asBoolean(), s.toPrettyString());
-      long saved = 0;
-      for (JsonNode w : s.path("workers")) {
-        saved += w.path("pushes").asLong();
-      }
-      assertEquals(Long.toString(saved), h.redisGet("emnist:{" + job.id + ":0}:updates"),
-          "updates against the workers' saved pushes");
-      assertEquals(0, s.path("duplicateCalls").asLong(), s.toPrettyString());
+      long saved = assertFinishedAsIfUnattacked(h, job, s);
 
       String setupLog = h.podLog("emnist-setup-0");
       String predictLog = h.podLog("emnist-predict-0");
@@ -187,14 +179,7 @@ class AttackTest {
       assertAnswered(g, new Attack("callback replayed again", replay, "", null, 409, null), "200");
 
       JsonNode s = job.awaitDone(Duration.ofSeconds(240), Duration.ofMillis(250));
-      assertTrue(s.path("reached").asBoolean(), "the attacked job did not reach its target: " + s.toPrettyString());
-      long saved = 0;
-      for (JsonNode w : s.path("workers")) {
-        saved += w.path("pushes").asLong();
-      }
-      assertEquals(Long.toString(saved), h.redisGet("emnist:{" + job.id + ":0}:updates"),
-          "updates against the workers' saved pushes");
-      assertEquals(0, s.path("duplicateCalls").asLong(), s.toPrettyString());
+      long saved = assertFinishedAsIfUnattacked(h, job, s);
       assertEquals(List.of(), job.serverErrors());
       // After the job: a valid call of a slice that ran, sent again (the platform's redelivery looks the same).
       assertAnswered(g, new Attack("emnist-train replayed after its slice ran", "/function/emnist-train",
@@ -221,6 +206,24 @@ class AttackTest {
           trainCalls.size() + 20 + callbacks.size() + 3, 100 * s.path("targetAccuracy").asDouble(),
           s.path("secondsToTarget").asDouble(), saved);
     }
+  }
+
+  /**
+   * What an unattacked job shows at its end: the target reached, not cancelled, every saved push applied once
+   * (updates = the workers' saved pushes) and no duplicate call. Returns the saved pushes.
+   */
+  private static long assertFinishedAsIfUnattacked(CeHarness h, JobWatch job, JsonNode s)
+      throws IOException, InterruptedException {
+    assertTrue(s.path("reached").asBoolean(), "the attacked job did not reach its target: " + s.toPrettyString());
+    assertFalse(s.path("cancelled").asBoolean(), s.toPrettyString());
+    long saved = 0;
+    for (JsonNode w : s.path("workers")) {
+      saved += w.path("pushes").asLong();
+    }
+    assertEquals(Long.toString(saved), h.redisGet("emnist:{" + job.id + ":0}:updates"),
+        "updates against the workers' saved pushes");
+    assertEquals(0, s.path("duplicateCalls").asLong(), s.toPrettyString());
+    return saved;
   }
 
   /** Now, as a signature's time: epoch milliseconds. */
