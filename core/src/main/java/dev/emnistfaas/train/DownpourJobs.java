@@ -15,6 +15,7 @@ import dev.emnistfaas.ps.LittleEndianFloats;
 import dev.emnistfaas.ps.ParameterStore;
 import dev.emnistfaas.ps.RedisConnection;
 import dev.emnistfaas.ps.StoreException;
+import dev.emnistfaas.ps.AveragingRounds;
 import dev.emnistfaas.ps.UpdateRule;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -92,8 +93,8 @@ public final class DownpourJobs {
   public static List<String> problems(TrainingConfig config) {
     List<String> p = new ArrayList<>(config.problems());
     if (!config.optimizer().equalsIgnoreCase("sgd") && !config.optimizer().equalsIgnoreCase("adagrad")) {
-      p.add("optimizer: Downpour workers apply sgd or adagrad on the parameter store, got '" + config.optimizer()
-          + "'");
+      p.add("optimizer: the parameter store applies sgd or adagrad (Downpour's pushes, or averaging's round "
+          + "means), got '" + config.optimizer() + "'");
     }
     return p;
   }
@@ -161,8 +162,11 @@ public final class DownpourJobs {
     String job = UUID.randomUUID().toString().substring(0, 8);
     UpdateRule rule = new UpdateRule(UpdateRule.Kind.parse(config.optimizer().toUpperCase(Locale.ROOT)),
         (float) config.learningRate());
-    ParameterStore.create(redis, prefix, job, ParameterVector.initial(shape, config.seed()).toArray(), config.shards(),
-        rule, config.pushFormat(), ttl);
+    ParameterStore store = ParameterStore.create(redis, prefix, job,
+        ParameterVector.initial(shape, config.seed()).toArray(), config.shards(), rule, config.pushFormat(), ttl);
+    if (config.trainingAlgorithm() == Algorithm.AVERAGE) {
+      store.rounds().open();
+    }
     if (!jobs.create(job, config.toJson(), System.currentTimeMillis())) {
       throw new IllegalStateException("job id " + job + " is taken");
     }
@@ -496,6 +500,12 @@ public final class DownpourJobs {
     out.put("bestBalancedAccuracy", bestBalanced);
     out.put("targetAccuracy", config.targetAccuracy());
     out.put("network", config.networkName());
+    out.put("algorithm", config.algorithm());
+    if (config.trainingAlgorithm() == Algorithm.AVERAGE) {
+      // The open round (from 1), and the contributions every closed or open round accepted (each worker's once).
+      AveragingRounds rounds = parameters(job).rounds();
+      out.put("round", rounds.state().numbers()[0]).put("contributions", rounds.accepted());
+    }
     Optional<JobStop> stop = records.stop();
     stop.ifPresent(r -> out.set("stop", JSON.valueToTree(r)));
     stop.filter(r -> r.reason() == JobStop.Reason.TARGET).ifPresent(r -> out.put("secondsToTarget", r.seconds()));

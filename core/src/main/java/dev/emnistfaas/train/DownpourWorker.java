@@ -11,10 +11,12 @@ import dev.emnistfaas.nn.Evaluator;
 import dev.emnistfaas.nn.Network;
 import dev.emnistfaas.nn.ParameterVector;
 import dev.emnistfaas.nn.SplitMix64;
+import dev.emnistfaas.ps.AveragingRounds;
 import dev.emnistfaas.ps.JobStore;
 import dev.emnistfaas.ps.ParameterStore;
 import java.io.PrintStream;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 
@@ -228,6 +230,16 @@ public final class DownpourWorker {
     boolean started = worker == 0 || from.samples() > 0 || warmStarted(lease, deadline, from, cursor);
     double warmWaitSeconds = (System.nanoTime() - warmWaitStart) / 1e9;
     long trainStart = System.nanoTime();
+    if (config.trainingAlgorithm() == Algorithm.AVERAGE) {
+      Averaged run = started ? averagingLoop(ws, from, cursor, random, lease, deadline, evaluation, trainStart)
+          : new Averaged(0, 0, false, 0, 0, System.nanoTime());
+      steps = run.steps();
+      samples = run.samples();
+      finished = run.finished();
+      waitSeconds = run.waitSeconds();
+      pushes = run.contributions();
+      trainedNanos = run.trainedNanos();
+    } else {
     try (ParameterChannel channel = ParameterChannel.create(config.backgroundCommunication(),
         store.pusher("worker-" + worker), evaluation::afterPush)) {
       channel.fetchNow(ws.params);
@@ -272,6 +284,7 @@ public final class DownpourWorker {
       waitSeconds = channel.waitSeconds();
       pushes = channel.pushes();
     }
+    }
     double seconds = (System.nanoTime() - start) / 1e9;
     double trainingSeconds = (System.nanoTime() - trainStart) / 1e9;
     WorkerPosition position = new WorkerPosition(finished ? WorkerState.DONE : WorkerState.RUNNING,
@@ -292,6 +305,116 @@ public final class DownpourWorker {
       logFinished(position);
     }
     return new SliceOutcome(finished ? Status.FINISHED : Status.CONTINUE, position);
+  }
+
+  /** What a slice of parameter averaging did: as Downpour's loop leaves it, contributions in place of pushes. */
+  private record Averaged(long steps, long samples, boolean finished, double waitSeconds, long contributions,
+      long trainedNanos) {}
+
+  /** How often a worker waiting for its round to close looks at the round, and at the other workers' leases. */
+  private static final long ROUND_POLL_MILLIS = 2;
+  private static final long ROUND_LEASES_EVERY_NANOS = 50_000_000L;
+
+  /**
+   * Parameter averaging, until the slice's time is up, the job stops or the epochs run out: fetch the global
+   * parameters with their round, train {@code localSteps} local steps, contribute what was accrued, and wait until
+   * the round closes — closing it when every worker that is running (holds its lease) has contributed, or when the
+   * round is {@code roundSeconds} old. A worker that is not running (between slices, or its pod died) does not hold
+   * a round: it joins a later one.
+   */
+  private Averaged averagingLoop(Workspace ws, WorkerPosition from, EpochCursor cursor, SplitMix64 random,
+      WorkerLease lease, long deadline, GlobalEvaluation evaluation, long trainStart) {
+    AveragingRounds rounds = store.rounds();
+    float[] transfer = new float[ws.shape.size()];
+    float dropout = (float) config.dropout();
+    float lr = (float) config.learningRate();
+    long reportAt = trainStart;
+    long steps = 0;
+    long samples = 0;
+    long contributions = 0;
+    long waitNanos = 0;
+    boolean finished = false;
+    long w0 = System.nanoTime();
+    long[] round = rounds.fetch(transfer);
+    waitNanos += System.nanoTime() - w0;
+    ws.params.set(transfer);
+    while (true) {
+      ws.accrued.zero();
+      boolean outOfEpochs = false;
+      boolean epochDone = false;
+      for (int k = 0; k < config.localSteps() && !outOfEpochs; k++) {
+        if (Thread.currentThread().isInterrupted()) {
+          throw new SliceAbandoned("worker " + worker + " of job " + job + " interrupted mid-slice");
+        }
+        lease.renewIfDue();
+        if (System.nanoTime() >= reportAt) {
+          reportProgress(LiveProgress.Phase.TRAINING, from, cursor, samples, trainStart);
+          reportAt = System.nanoTime() + REPORT_EVERY_NANOS;
+        }
+        int rows = cursor.nextRows(ws.batch);
+        BatchPass p = rows == ws.batch ? ws.pass : ws.tailPass;
+        p.load(ws.shard, cursor.order(), cursor.position());
+        p.train(ws.params, ws.grad, dropout, random);
+        ws.params.addScaled(-lr, ws.grad);
+        ws.accrued.addScaled(1f, ws.grad);
+        steps++;
+        samples += rows;
+        epochDone |= cursor.advance(rows);
+        outOfEpochs = epochDone && cursor.epoch() > config.maxEpochs();
+      }
+      long waitStart = System.nanoTime();
+      ws.accrued.get(0, transfer, 0, transfer.length);
+      if (Arrays.asList(rounds.contribute(worker, round, transfer)).contains(AveragingRounds.Contribution.ADDED)) {
+        contributions++;
+      }
+      boolean stopped = awaitRound(rounds, round, lease);
+      round = rounds.fetch(transfer);
+      waitNanos += System.nanoTime() - waitStart;
+      ws.params.set(transfer);
+      stopped |= evaluation.afterPush();
+      if (outOfEpochs || stopped) {
+        finished = true;
+        break;
+      }
+      if (System.nanoTime() >= deadline || (epochDone && config.sliceAtEpochEnd())) {
+        break;
+      }
+    }
+    return new Averaged(steps, samples, finished, waitNanos / 1e9, contributions, System.nanoTime());
+  }
+
+  /**
+   * Waits until round {@code round} has closed on every shard, closing it when it should close; true when the job
+   * was stopped meanwhile (the worker then stops without waiting further).
+   */
+  private boolean awaitRound(AveragingRounds rounds, long[] round, WorkerLease lease) {
+    long leasesAt = 0;
+    int running = config.workers();
+    while (true) {
+      AveragingRounds.State state = rounds.state();
+      if (!state.stillOpen(round)) {
+        return false;
+      }
+      if (System.nanoTime() >= leasesAt) {
+        running = (int) jobs.workers(job, config.workers()).stream().filter(JobStore.WorkerRecords::leased).count();
+        if (jobs.stopReason(job).isPresent()) {
+          return true;
+        }
+        leasesAt = System.nanoTime() + ROUND_LEASES_EVERY_NANOS;
+      }
+      if (state.everyOpenRoundHas(round, Math.max(1, running))
+          || state.openedLongerThan(round, (long) (config.roundSeconds() * 1000), System.currentTimeMillis())) {
+        rounds.close(round, config.roundUpdateRule());
+        continue;
+      }
+      lease.renewIfDue();
+      try {
+        Thread.sleep(ROUND_POLL_MILLIS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new SliceAbandoned("worker " + worker + " of job " + job + " interrupted waiting for its round");
+      }
+    }
   }
 
   /** The seed of worker {@code worker}'s epoch orders over its shard, for a job seeded {@code seed}. */

@@ -5,6 +5,7 @@ import dev.emnistfaas.data.EmnistSplit;
 import dev.emnistfaas.nn.Network;
 import dev.emnistfaas.optim.OptimizerSetting;
 import dev.emnistfaas.ps.PushFormat;
+import dev.emnistfaas.ps.RoundUpdate;
 import java.nio.file.Path;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
@@ -56,6 +57,13 @@ import java.util.Optional;
  *     epoch, the predecessor's "one function per iteration"; a long sliceSeconds makes it exact)
  * @param backgroundCommunication push and fetch on a thread beside the compute thread, which then waits on
  *     the store only at a slice's end
+ * @param algorithm "downpour" (Downpour SGD: nFetch, nPush) or "average" (parameter averaging: localSteps,
+ *     roundSeconds); see {@link Algorithm}
+ * @param localSteps parameter averaging: the local steps a worker trains in each round before it contributes
+ * @param roundSeconds parameter averaging: a round closes this long after it opened even if a running worker has
+ *     not contributed yet (a straggler's contribution then goes to waste and it joins the next round)
+ * @param roundUpdate parameter averaging: "mean" (the new parameters are the mean of the workers' local ones),
+ *     "sqrt" or "sum"; see {@link RoundUpdate}
  */
 public record TrainingConfig(
     String dataDir,
@@ -84,10 +92,17 @@ public record TrainingConfig(
     double sliceSeconds,
     double evalEverySeconds,
     boolean sliceAtEpochEnd,
-    boolean backgroundCommunication) {
+    boolean backgroundCommunication,
+    String algorithm,
+    int localSteps,
+    double roundSeconds,
+    String roundUpdate) {
 
   /** A sparse push's share of the entries unless the config says otherwise: 13 times fewer bytes than dense. */
   public static final double DEFAULT_PUSH_DENSITY = 0.01;
+
+  /** Parameter averaging's local steps per round unless the config says otherwise; see {@link #AVERAGING_DEFAULTS}. */
+  public static final int DEFAULT_LOCAL_STEPS = 50;
 
   /** More shards than this only add round trips: a shard is then under 1,000 floats of the default model. */
   public static final int MAX_SHARDS = 64;
@@ -101,7 +116,8 @@ public record TrainingConfig(
   public static TrainingConfig defaults(String dataDir) {
     return new TrainingConfig(dataDir, "", EmnistDataset.Source.DEFAULT_EVAL_FRACTION,
         EmnistDataset.Source.DEFAULT_SPLIT_SEED, 100, "mlp", 32, 0.2, "momentum", 0.03, 0.9, 1, 30, 0.75, 1000, 1,
-        1, 1, 1, 0, "dense", DEFAULT_PUSH_DENSITY, 0, 5.0, 0.5, false, true);
+        1, 1, 1, 0, "dense", DEFAULT_PUSH_DENSITY, 0, 5.0, 0.5, false, true, "downpour", DEFAULT_LOCAL_STEPS, 5.0,
+        "mean");
   }
 
   /**
@@ -137,6 +153,16 @@ public record TrainingConfig(
    */
   public static final Map<String, Object> CONVOLUTIONAL_DEFAULTS = Map.of("batch", 64, "targetAccuracy", 0.85,
       "evalEverySeconds", 5.0, "warmStartSamples", 0, "maxEpochs", 10);
+
+  /**
+   * What parameter averaging changes in the Downpour defaults, for the fields a body choosing it does not set itself
+   * (see {@link #readOverrides}): the workers' local SGD at 0.2 and plain SGD on the round's mean, so that the new
+   * parameters are the mean of the workers' (the fastest rate in the averaging simulation, {@code emnist scale}: at
+   * 0.05 two workers needed 2.0x one worker's samples to 75 %, at 0.2 1.4-1.6x), and no warm start (a worker waiting
+   * for it would hold every round).
+   */
+  public static final Map<String, Object> AVERAGING_DEFAULTS = Map.of("optimizer", "sgd", "learningRate", 0.2,
+      "momentum", 0.0, "warmStartSamples", 0);
 
   /** A config that cannot be used: every problem found, each naming its field in our own words. */
   public static final class InvalidConfig extends IllegalArgumentException {
@@ -181,7 +207,8 @@ public record TrainingConfig(
   /**
    * Reads a JSON body of overrides (see {@link Overrides}); blank means none. A body that switches this config from
    * the MLP to a convolutional network also gets {@link #CONVOLUTIONAL_DEFAULTS} for the fields it does not set:
-   * {@code {"network": "c16k3-p2-c32k3-p2-f128"}} alone is a sensible CNN job.
+   * {@code {"network": "c16k3-p2-c32k3-p2-f128"}} alone is a sensible CNN job; one that switches it from Downpour to
+   * parameter averaging gets {@link #AVERAGING_DEFAULTS} (the network's defaults win where both speak).
    */
   public Overrides readOverrides(String json) {
     if (json == null || json.isBlank()) {
@@ -206,6 +233,15 @@ public record TrainingConfig(
       types.put(c.getName(), c.getType());
     }
     ObjectNode merged = JSON.valueToTree(this);
+    JsonNode algorithmNamed = body.get("algorithm");
+    if (algorithmNamed != null && algorithmNamed.isTextual() && "downpour".equals(algorithm)
+        && "average".equals(algorithmNamed.asText())) {
+      AVERAGING_DEFAULTS.forEach((field, value) -> {
+        if (!body.has(field)) {
+          merged.set(field, JSON.valueToTree(value));
+        }
+      });
+    }
     JsonNode named = body.get("network");
     if (named != null && named.isTextual() && Network.namesMlp(network) && !Network.namesMlp(named.asText())) {
       CONVOLUTIONAL_DEFAULTS.forEach((field, value) -> {
@@ -318,6 +354,26 @@ public record TrainingConfig(
         shards);
     check(p, sliceSeconds >= 0.1 && sliceSeconds <= 3600, "sliceSeconds", "in [0.1, 3600]", sliceSeconds);
     check(p, evalEverySeconds >= 0.05, "evalEverySeconds", "≥ 0.05", evalEverySeconds);
+    try {
+      Algorithm a = Algorithm.parse(algorithm == null ? "" : algorithm);
+      if (a == Algorithm.AVERAGE && pushEncoding != null && !"dense".equals(pushEncoding)) {
+        p.add("pushEncoding: parameter averaging contributes whole vectors: must be \"dense\" with algorithm "
+            + "\"average\", got '" + pushEncoding + "'");
+      }
+    } catch (IllegalArgumentException e) {
+      p.add("algorithm: " + e.getMessage());
+    }
+    if ("average".equals(algorithm) && warmStartSamples > 0) {
+      p.add("warmStartSamples: the warm start is Downpour's; with algorithm \"average\" it must be 0, got "
+          + warmStartSamples);
+    }
+    check(p, localSteps >= 1 && localSteps <= 1_000_000, "localSteps", "in 1..1000000", localSteps);
+    try {
+      RoundUpdate.parse(roundUpdate == null ? "" : roundUpdate);
+    } catch (IllegalArgumentException e) {
+      p.add("roundUpdate: " + e.getMessage());
+    }
+    check(p, roundSeconds >= 0.1 && roundSeconds <= 3600, "roundSeconds", "in [0.1, 3600]", roundSeconds);
     return p;
   }
 
@@ -339,6 +395,16 @@ public record TrainingConfig(
   public EmnistDataset.Source dataSource() {
     Optional<EmnistSplit> s = split.isEmpty() ? Optional.empty() : Optional.of(EmnistSplit.parse(split));
     return new EmnistDataset.Source(Path.of(dataDir), s, evalFraction, splitSeed);
+  }
+
+  /** How the workers combine what they learn. */
+  public Algorithm trainingAlgorithm() {
+    return Algorithm.parse(algorithm);
+  }
+
+  /** What a closed round of parameter averaging applies. */
+  public RoundUpdate roundUpdateRule() {
+    return RoundUpdate.parse(roundUpdate);
   }
 
   /** How Downpour workers push: {@link #pushEncoding} and {@link #pushDensity} as the store takes them. */

@@ -115,6 +115,50 @@ class DownpourWorkerTest {
     return status;
   }
 
+  /**
+   * Parameter averaging: two workers in parallel, across slices, reach the target; every contribution the workers
+   * saved was accepted once, and the rounds closed with both workers' contributions while both ran.
+   */
+  @Test
+  void twoParallelWorkersAveragingReachTheTarget() throws Exception {
+    JsonNode status = twoParallelWorkersReachTheTarget(Map.of("algorithm", "average", "localSteps", 20));
+    assertEquals("average", status.path("algorithm").asText());
+    assertEquals("sgd", status.path("config").path("optimizer").asText(), "the averaging defaults were not applied");
+    long saved = 0;
+    for (JsonNode w : status.path("workers")) {
+      saved += w.path("pushes").asLong();
+    }
+    assertEquals(saved, status.path("contributions").asLong(), status.toPrettyString());
+    long rounds = status.path("round").asLong() - 1;
+    assertTrue(rounds > 1, status.toPrettyString());
+    // Each closed round had one or two contributions, so there were fewer rounds than contributions: the workers
+    // averaged with each other rather than each closing its own rounds.
+    assertTrue(rounds < saved, rounds + " rounds for " + saved + " contributions");
+  }
+
+  /** One worker at a time (one queue-worker): a round closes with the only running worker, and the job trains. */
+  @Test
+  void averagingWorkersRunOneAtATimeCloseTheirOwnRounds() {
+    TrainingConfig config = TrainingConfig.downpourDefaults(RealData.dir().toString())
+        .withJson("{\"algorithm\": \"average\", \"workers\": 2, \"sliceSeconds\": 0.5, \"roundSeconds\": 600}");
+    String job = jobs.create(config);
+    PrintStream quiet = new PrintStream(new ByteArrayOutputStream());
+    boolean[] finished = new boolean[2];
+    int slices = 0;
+    while (!(finished[0] && finished[1]) && slices < 200) {
+      for (int w = 0; w < 2; w++) {
+        if (!finished[w]) {
+          finished[w] = worker(job, w, quiet).runSlice().finished();
+          slices++;
+        }
+      }
+    }
+    JsonNode status = jobs.status(job);
+    // Had a round waited for the worker that was not running, it would have waited its 600 s.
+    assertTrue(status.path("reached").asBoolean(), status.toPrettyString());
+    assertEquals(status.path("round").asLong() - 1, status.path("contributions").asLong(), status.toPrettyString());
+  }
+
   @Test
   void slicesRunOneAtATimeStillTrainButTheStatusWarns() {
     TrainingConfig config = TrainingConfig.downpourDefaults(RealData.dir().toString())
@@ -389,7 +433,8 @@ class DownpourWorkerTest {
   @Test
   void downpourRefusesMomentumNamingTheField() {
     TrainingConfig config = TrainingConfig.defaults(RealData.dir().toString());
-    assertEquals(List.of("optimizer: Downpour workers apply sgd or adagrad on the parameter store, got 'momentum'"),
+    assertEquals(List.of("optimizer: the parameter store applies sgd or adagrad (Downpour's pushes, or averaging's round "
+        + "means), got 'momentum'"),
         DownpourJobs.problems(config));
   }
 }

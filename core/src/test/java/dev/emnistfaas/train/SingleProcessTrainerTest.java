@@ -43,11 +43,12 @@ class SingleProcessTrainerTest {
   @Test
   void invalidConfigNamesEveryBadField() {
     TrainingConfig bad = new TrainingConfig("", "bogus", 1.5, 7, 0, "c3k4", 0, 1.0, "adam", -1, 1, 1, 0, 2, -1, 0,
-        0, 0, 0, -1, "zip", 0, -1, 0, 0, false, false);
+        0, 0, 0, -1, "zip", 0, -1, 0, 0, false, false, "allreduce", 0, 0, "median");
     List<String> p = bad.problems();
     for (String field : List.of("dataDir", "split", "evalFraction", "hidden", "network", "batch", "dropout", "optimizer",
         "learningRate", "momentum", "maxEpochs", "targetAccuracy", "evalEverySteps", "threads", "workers",
-        "nFetch", "nPush", "shards", "pushEncoding", "pushDensity", "warmStartSamples", "sliceSeconds", "evalEverySeconds")) {
+        "nFetch", "nPush", "shards", "pushEncoding", "pushDensity", "warmStartSamples", "sliceSeconds", "evalEverySeconds",
+        "algorithm", "localSteps", "roundSeconds", "roundUpdate")) {
       assertTrue(p.stream().anyMatch(s -> s.startsWith(field + ":")), field + " not named in " + p);
     }
   }

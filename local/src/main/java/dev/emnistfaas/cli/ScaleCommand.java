@@ -13,7 +13,10 @@ import dev.emnistfaas.ps.EmbeddedRedis;
 import dev.emnistfaas.ps.PushFormat;
 import dev.emnistfaas.ps.RedisConnection;
 import dev.emnistfaas.ps.RedisSettings;
+import dev.emnistfaas.ps.RoundUpdate;
 import dev.emnistfaas.ps.UpdateRule;
+import dev.emnistfaas.train.Algorithm;
+import dev.emnistfaas.train.AveragingSimulation;
 import dev.emnistfaas.train.StalenessSimulation;
 import dev.emnistfaas.train.StalenessSimulation.Result;
 import dev.emnistfaas.train.StalenessSimulation.Setup;
@@ -36,13 +39,14 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code emnist scale}: what more workers do to Downpour, measured where this machine cannot run them (the
+ * {@code emnist scale}: what more workers do to Downpour and to parameter averaging, measured where this machine cannot run them (the
  * simulation), and what that means on a cluster (the scaling model, calibrated in the same run).
  */
 @Command(name = "scale", mixinStandardHelpOptions = true,
-    description = "Downpour at M = 1..64 workers. First its statistical efficiency: M logical workers interleaved in "
-        + "one process (each step on parameters as stale as equally fast workers leave them), per optimiser: does "
-        + "the job reach the target, after how many samples in all. Then a scaling model calibrated here (a step, "
+    description = "Downpour and parameter averaging at M = 1..64 workers. First their statistical efficiency: M "
+        + "logical workers in one process (Downpour's interleaved, each step on parameters as stale as equally fast "
+        + "workers leave them; averaging's in synchronous rounds of local steps), per optimiser: does the job reach "
+        + "the target, after how many samples in all. Then a scaling model calibrated here (a step, "
         + "Redis CPU per push, bytes per push): samples/s and time to target for M workers on S Redis masters "
         + "behind 1, 10 and 25 GbE links, and where the wall is.")
 final class ScaleCommand implements Callable<Integer> {
@@ -98,8 +102,42 @@ final class ScaleCommand implements Callable<Integer> {
     }
   }
 
-  @Option(names = "--variants", split = ",", description = "optimisers: ${COMPLETION-CANDIDATES} (default: all)")
+  @Option(names = "--variants", split = ",", description = "Downpour's optimisers: ${COMPLETION-CANDIDATES} "
+      + "(default: all)")
   List<Variant> variants = List.of(Variant.values());
+
+  /** Parameter averaging's local rates: the workers' SGD steps, and the store's rule on the round's mean. */
+  enum AveragingVariant {
+    MEAN_SGD_02(UpdateRule.Kind.SGD, 0.2f, RoundUpdate.MEAN),
+    MEAN_SGD_005(UpdateRule.Kind.SGD, 0.05f, RoundUpdate.MEAN),
+    MEAN_ADAGRAD_005(UpdateRule.Kind.ADAGRAD, 0.05f, RoundUpdate.MEAN),
+    SQRT_SGD_02(UpdateRule.Kind.SGD, 0.2f, RoundUpdate.SQRT),
+    SQRT_SGD_005(UpdateRule.Kind.SGD, 0.05f, RoundUpdate.SQRT),
+    SUM_SGD_005(UpdateRule.Kind.SGD, 0.05f, RoundUpdate.SUM);
+
+    final String label;
+    final UpdateRule rule;
+    final RoundUpdate update;
+
+    /** The workers' local SGD runs at {@code lr}; the round's {@code update} goes through {@code kind} at it too. */
+    AveragingVariant(UpdateRule.Kind kind, float lr, RoundUpdate update) {
+      this.label = "average (" + update.configName() + "), " + kind.name().toLowerCase(java.util.Locale.ROOT) + " "
+          + lr;
+      this.rule = new UpdateRule(kind, lr);
+      this.update = update;
+    }
+  }
+
+  @Option(names = "--algorithms", split = ",", description = "downpour, average or both (default: both)")
+  List<Algorithm> algorithms = List.of(Algorithm.values());
+
+  @Option(names = "--averaging", split = ",", description = "parameter averaging's rates: ${COMPLETION-CANDIDATES} "
+      + "(default: all)")
+  List<AveragingVariant> averaging = List.of(AveragingVariant.values());
+
+  @Option(names = "--local-steps", split = ",", description = "parameter averaging: local steps per round "
+      + "(default ${DEFAULT-VALUE})")
+  List<Integer> localSteps = List.of(10, 50, 200);
 
   private static final long EVAL_EVERY_SAMPLES = 5_000;
   private static final int[] SHARDS = {1, 2, 4, 8};
@@ -114,6 +152,11 @@ final class ScaleCommand implements Callable<Integer> {
         throw new UsageError("--workers: each must be in 1..1024, got " + m);
       }
     }
+    for (int tau : localSteps) {
+      if (tau < 1 || tau > 1_000_000) {
+        throw new UsageError("--local-steps: each must be in 1..1000000, got " + tau);
+      }
+    }
     TrainingConfig base = TrainingConfig.downpourDefaults(data);
     TrainingConfig d = base.with(Map.of("network", network, "nFetch", nFetch == null ? base.nFetch() : nFetch,
         "nPush", nPush == null ? base.nPush() : nPush));
@@ -122,9 +165,12 @@ final class ScaleCommand implements Callable<Integer> {
     }
     EmnistDataset dataset = EmnistDataset.load(d.dataSource());
     System.out.println(dataset.description());
-    Map<Variant, Map<Integer, Result>> results = simulate(d, dataset);
+    Map<Variant, Map<Integer, Result>> results = algorithms.contains(Algorithm.DOWNPOUR) ? simulate(d, dataset)
+        : Map.of();
+    Map<AveragingSeries, Map<Integer, AveragingSimulation.Result>> averaged = algorithms.contains(Algorithm.AVERAGE)
+        ? simulateAveraging(d, dataset) : Map.of();
     if (!noModel) {
-      model(d, dataset, results);
+      model(d, dataset, results, averaged);
     }
     return ExitCode.OK.code();
   }
@@ -157,8 +203,50 @@ final class ScaleCommand implements Callable<Integer> {
     return results;
   }
 
-  private void model(TrainingConfig d, EmnistDataset dataset, Map<Variant, Map<Integer, Result>> results)
-      throws IOException {
+  /** One row of parameter averaging: its rate and its local steps per round. */
+  private record AveragingSeries(AveragingVariant variant, int localSteps) {
+    String label() {
+      return variant.label + ", " + localSteps + " local steps";
+    }
+  }
+
+  /** Parameter averaging at each rate and number of local steps: samples in all to the target. */
+  private Map<AveragingSeries, Map<Integer, AveragingSimulation.Result>> simulateAveraging(TrainingConfig d,
+      EmnistDataset dataset) {
+    AveragingSimulation sim = new AveragingSimulation(dataset.train(), dataset.eval(),
+        d.networkFor(dataset.train().classes()));
+    long maxSamples = (long) epochs * dataset.train().size();
+    System.out.printf("== parameter averaging with M logical workers, batch %d, dropout %.1f; each round every worker "
+        + "trains its local steps from the global parameters, then what they learned is applied (their mean, "
+        + "unless the row says otherwise); samples "
+        + "in all to %.0f %% (evaluated at the first round's end after every %,d samples), giving up after %d epochs "
+        + "(%,d samples)%n", d.batch(), d.dropout(), 100 * target, EVAL_EVERY_SAMPLES, epochs, maxSamples);
+    System.out.printf("%-40s %4s %18s %7s %9s %8s %8s%n", "rates, local steps", "M", "samples to target", "x M=1",
+        "best acc", "rounds", "seconds");
+    Map<AveragingSeries, Map<Integer, AveragingSimulation.Result>> results = new LinkedHashMap<>();
+    for (AveragingVariant v : averaging) {
+      for (int tau : localSteps) {
+        AveragingSeries series = new AveragingSeries(v, tau);
+        Map<Integer, AveragingSimulation.Result> byWorkers = new LinkedHashMap<>();
+        results.put(series, byWorkers);
+        for (int m : workers) {
+          AveragingSimulation.Result r = sim.run(new AveragingSimulation.Setup(m, v.rule, v.update, d.batch(), tau,
+              (float) d.dropout(), d.seed(), target, maxSamples, EVAL_EVERY_SAMPLES));
+          byWorkers.put(m, r);
+          AveragingSimulation.Result single = byWorkers.get(1);
+          System.out.printf("%-40s %4d %18s %7s %8.2f %% %8d %8.1f%n", series.label(), m,
+              r.reached() ? String.format("%,d", r.samplesToTarget()) : "not reached",
+              r.reached() && single != null && single.reached()
+                  ? String.format("%.2f", (double) r.samplesToTarget() / single.samplesToTarget()) : "",
+              100 * r.bestAccuracy(), r.rounds(), r.seconds());
+        }
+      }
+    }
+    return results;
+  }
+
+  private void model(TrainingConfig d, EmnistDataset dataset, Map<Variant, Map<Integer, Result>> results,
+      Map<AveragingSeries, Map<Integer, AveragingSimulation.Result>> averaged) throws IOException {
     Blas.useThreads(1);
     Network network = d.networkFor(dataset.train().classes());
     double step = StepTiming.time(dataset.train(), network, d.batch(), (float) d.dropout(), 500,
@@ -168,11 +256,27 @@ final class ScaleCommand implements Callable<Integer> {
     UpdateRule adagrad = new UpdateRule(UpdateRule.Kind.ADAGRAD, (float) d.learningRate());
     int pushesPerFetch = Math.max(1, d.nFetch() / d.nPush());
     Map<String, ScalingModel> models = new LinkedHashMap<>();
+    Map<AveragingSeries, ScalingModel> averagingModels = new LinkedHashMap<>();
     RedisSettings settings = RedisSettings.fromEnvironment();
     EmbeddedRedis embedded = settings.url().isEmpty() ? EmbeddedRedis.start() : null;
     try (RedisConnection redis = RedisConnection.open(
         embedded == null ? settings : RedisSettings.local(embedded.url()), RedisConnection.Backoff.DEFAULT)) {
       StoreBenchmark bench = new StoreBenchmark(redis, new PrintStream(OutputStream.nullOutputStream()), size, 1);
+      if (!averaged.isEmpty()) {
+        // A contribution is an SGD push into the round's sum with a fetch of the parameters after it; a round's
+        // close (one more read and write of the parameters, 1/M of a contribution per worker) is left out.
+        UpdateRule sum = new UpdateRule(UpdateRule.Kind.SGD, 1f);
+        StoreBenchmark.PushCost cost1 = bench.costPerPush(1, sum, PushFormat.DENSE, 400, 1);
+        StoreBenchmark.PushCost cost4 = bench.costPerPush(4, sum, PushFormat.DENSE, 400, 1);
+        System.out.printf("== scaling model, parameter averaging, calibrated in this run: a contribution with its fetch "
+            + "costs Redis %.0f us of CPU on 1 shard, %.0f us on 4, the contributing thread %.0f us, %.3f MB through "
+            + "the masters' links%n", cost1.redisSeconds() * 1e6, cost4.redisSeconds() * 1e6,
+            cost1.clientSeconds() * 1e6, cost1.wireBytes() / 1e6);
+        for (AveragingSeries a : averaged.keySet()) {
+          averagingModels.put(a, ScalingModel.calibrated(step, cost1.clientSeconds(), d.batch(), a.localSteps(),
+              cost1.redisSeconds(), cost4.redisSeconds(), 4, cost1.wireBytes()));
+        }
+      }
       for (PushFormat format : List.of(PushFormat.DENSE, PushFormat.sparse(d.pushDensity()))) {
         StoreBenchmark.PushCost cost1 = bench.costPerPush(1, adagrad, format, 400, pushesPerFetch);
         StoreBenchmark.PushCost cost4 = bench.costPerPush(4, adagrad, format, 400, pushesPerFetch);
@@ -211,7 +315,6 @@ final class ScaleCommand implements Callable<Integer> {
     }
     List<XYSeriesData> series = new ArrayList<>();
     for (var m : models.entrySet()) {
-      ScalingModel model = m.getValue();
       boolean dense = m.getKey().equals("dense pushes");
       for (var e : results.entrySet()) {
         Variant v = e.getKey();
@@ -220,42 +323,21 @@ final class ScaleCommand implements Callable<Integer> {
         if (e.getValue().values().stream().noneMatch(Result::reached) || (!dense && v != Variant.ADAGRAD_005_WARM)) {
           continue;
         }
-        System.out.printf("predicted seconds to %.0f %%, %s, %s (samples from the simulation; W: workers bound, C: "
-            + "Redis CPU, N: network)%n", 100 * target, v.label, m.getKey());
-        System.out.printf("%4s %-8s", "M", "link");
-        for (int s : SHARDS) {
-          System.out.printf(" %12s", "S=" + s);
-        }
-        System.out.println();
-        for (Link link : Link.values()) {
-          for (var r : e.getValue().entrySet()) {
-            System.out.printf("%4d %-8s", r.getKey(), link.label);
-            for (int s : SHARDS) {
-              Prediction p = model.predict(r.getKey(), s, link, r.getValue().samplesToTarget(),
-                  v.warmStartSamples());
-              System.out.printf(" %12s", Double.isNaN(p.secondsToTarget()) ? "-"
-                  : String.format("%.2f %s", p.secondsToTarget(), p.bound().code));
-            }
-            System.out.println();
-          }
-        }
-        for (int s : new int[] {1, 4}) {
-          List<Double> workerCounts = new ArrayList<>();
-          List<Double> seconds = new ArrayList<>();
-          for (var r : e.getValue().entrySet()) {
-            Prediction p = model.predict(r.getKey(), s, Link.GBE_10, r.getValue().samplesToTarget(),
-                v.warmStartSamples());
-            if (!Double.isNaN(p.secondsToTarget())) {
-              workerCounts.add((double) r.getKey());
-              seconds.add(p.secondsToTarget());
-            }
-          }
-          if (!workerCounts.isEmpty()) {
-            series.add(new XYSeriesData(v.label + (dense ? "" : ", sparse") + ", S=" + s + ", 10 GbE", workerCounts,
-                seconds));
-          }
-        }
+        Map<Integer, Long> samples = new LinkedHashMap<>();
+        e.getValue().forEach((workerCount, r) -> samples.put(workerCount, r.samplesToTarget()));
+        String name = v.label + (dense ? "" : ", sparse");
+        predictions(v.label + ", " + m.getKey(), name, samples, m.getValue(), v.warmStartSamples(), new int[] {1, 4},
+            series);
       }
+    }
+    for (var e : averaged.entrySet()) {
+      if (e.getValue().values().stream().noneMatch(AveragingSimulation.Result::reached)) {
+        continue;
+      }
+      Map<Integer, Long> samples = new LinkedHashMap<>();
+      e.getValue().forEach((workerCount, r) -> samples.put(workerCount, r.samplesToTarget()));
+      predictions(e.getKey().label(), e.getKey().label(), samples, averagingModels.get(e.getKey()), 0, new int[] {1},
+          series);
     }
     if (plot != null) {
       writePlot(series, d);
@@ -264,9 +346,49 @@ final class ScaleCommand implements Callable<Integer> {
 
   private record XYSeriesData(String name, List<Double> x, List<Double> y) {}
 
+  /**
+   * Prints the predicted seconds to target for each M (samples from the simulation, negative: not reached), link and
+   * number of masters, and adds to {@code series} the curve behind 10 GbE for each of {@code plotted} masters.
+   */
+  private void predictions(String title, String name, Map<Integer, Long> samples, ScalingModel model,
+      long warmStartSamples, int[] plotted, List<XYSeriesData> series) {
+    System.out.printf("predicted seconds to %.0f %%, %s (samples from the simulation; W: workers bound, C: Redis CPU, "
+        + "N: network)%n", 100 * target, title);
+    System.out.printf("%4s %-8s", "M", "link");
+    for (int s : SHARDS) {
+      System.out.printf(" %12s", "S=" + s);
+    }
+    System.out.println();
+    for (Link link : Link.values()) {
+      for (var r : samples.entrySet()) {
+        System.out.printf("%4d %-8s", r.getKey(), link.label);
+        for (int s : SHARDS) {
+          Prediction p = model.predict(r.getKey(), s, link, r.getValue(), warmStartSamples);
+          System.out.printf(" %12s", Double.isNaN(p.secondsToTarget()) ? "-"
+              : String.format("%.2f %s", p.secondsToTarget(), p.bound().code));
+        }
+        System.out.println();
+      }
+    }
+    for (int s : plotted) {
+      List<Double> workerCounts = new ArrayList<>();
+      List<Double> seconds = new ArrayList<>();
+      for (var r : samples.entrySet()) {
+        Prediction p = model.predict(r.getKey(), s, Link.GBE_10, r.getValue(), warmStartSamples);
+        if (!Double.isNaN(p.secondsToTarget())) {
+          workerCounts.add((double) r.getKey());
+          seconds.add(p.secondsToTarget());
+        }
+      }
+      if (!workerCounts.isEmpty()) {
+        series.add(new XYSeriesData(name + ", S=" + s + ", 10 GbE", workerCounts, seconds));
+      }
+    }
+  }
+
   private void writePlot(List<XYSeriesData> series, TrainingConfig d) throws IOException {
     XYChart chart = new XYChartBuilder().width(900).height(540)
-        .title(String.format("Downpour, predicted time to %.0f %% (fetch/push every %d/%d steps)", 100 * target,
+        .title(String.format("Predicted time to %.0f %% (Downpour: fetch/push every %d/%d steps)", 100 * target,
             d.nFetch(), d.nPush()))
         .xAxisTitle("workers M").yAxisTitle("seconds").build();
     chart.getStyler().setXAxisLogarithmic(true).setXAxisLogarithmicDecadeOnly(false);

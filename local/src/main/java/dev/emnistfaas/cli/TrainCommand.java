@@ -33,7 +33,7 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = "--data", description = "EMNIST directory (default: $EMNIST_DIR)")
   String data = System.getenv().getOrDefault("EMNIST_DIR", "");
 
-  @Option(names = "--workers", description = "Downpour workers M (default 2)")
+  @Option(names = "--workers", description = "workers M (default 2)")
   Integer workers;
 
   @Option(names = "--batch", description = "minibatch size (default 32)")
@@ -64,6 +64,13 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = "--slice-seconds", description = "length of one emnist-train call (default 5)")
   Double sliceSeconds;
 
+  @Option(names = "--algorithm", description = "downpour (default) or average: parameter averaging, with its own "
+      + "defaults (sgd 0.2, no warm start)")
+  String algorithm;
+
+  @Option(names = "--local-steps", description = "parameter averaging: local steps per round (default 50)")
+  Integer localSteps;
+
   @Option(names = "--set", description = "any other config field, e.g. --set dropout=0.1 (repeatable)")
   Map<String, String> extra = Map.of();
 
@@ -90,7 +97,8 @@ final class TrainCommand implements Callable<Integer> {
       Map.entry("batch", "--batch"), Map.entry("nFetch", "--nfetch"), Map.entry("nPush", "--npush"),
       Map.entry("targetAccuracy", "--target"), Map.entry("maxEpochs", "--max-epochs"),
       Map.entry("learningRate", "--lr"), Map.entry("hidden", "--hidden"), Map.entry("network", "--network"),
-      Map.entry("sliceSeconds", "--slice-seconds"));
+      Map.entry("sliceSeconds", "--slice-seconds"), Map.entry("algorithm", "--algorithm"),
+      Map.entry("localSteps", "--local-steps"));
 
   @Override
   public Integer call() throws Exception {
@@ -136,6 +144,8 @@ final class TrainCommand implements Callable<Integer> {
     put(overrides, sourceOf, "hidden", hidden);
     put(overrides, sourceOf, "network", network);
     put(overrides, sourceOf, "sliceSeconds", sliceSeconds);
+    put(overrides, sourceOf, "algorithm", algorithm);
+    put(overrides, sourceOf, "localSteps", localSteps);
     for (var e : extra.entrySet()) {
       overrides.set(e.getKey(), literal(e.getValue()));
       sourceOf.put(e.getKey(), "--set " + e.getKey());

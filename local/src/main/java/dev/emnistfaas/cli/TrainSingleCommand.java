@@ -64,7 +64,8 @@ final class TrainSingleCommand implements Callable<Integer> {
     TrainingConfig config = new TrainingConfig(data, split, evalFraction, D.splitSeed(), hidden, network, batch,
         dropout,
         optimizer, learningRate, momentum, seed, maxEpochs, target, evalEvery, threads, 1, 1, 1, 1, D.pushEncoding(),
-        D.pushDensity(), 0, D.sliceSeconds(), D.evalEverySeconds(), false, false);
+        D.pushDensity(), 0, D.sliceSeconds(), D.evalEverySeconds(), false, false, D.algorithm(), D.localSteps(), D.roundSeconds(),
+        D.roundUpdate());
     if (!config.problems().isEmpty()) {
       config.problems().forEach(p -> System.err.println("error: " + p));
       return ExitCode.USAGE.code();

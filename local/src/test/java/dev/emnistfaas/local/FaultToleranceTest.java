@@ -117,6 +117,56 @@ class FaultToleranceTest {
   }
 
   /**
+   * Parameter averaging with busy pods answering 429 and calls delivered again after ack_wait: every contribution a
+   * worker saved was accepted exactly once, whatever happened to the calls.
+   */
+  @Test
+  void averagingCountsEachContributionOnceUnder429sAndRedeliveries() {
+    try (LocalRuntime rt = new LocalRuntime(new GatewaySettings(2, 3, GatewaySettings.Routing.RANDOM, 1,
+        Duration.ofMillis(400), Duration.ZERO), Optional.empty(), defaults())) {
+      GatewayJobClient client = rt.client();
+      String job = client.start("{\"algorithm\": \"average\", \"workers\": 3, \"sliceSeconds\": 0.5, "
+          + "\"localSteps\": 20}");
+      JsonNode s = await(client, job);
+      assertTrue(s.path("reached").asBoolean(), s.toPrettyString());
+      assertTrue(rt.gateway().rejected() + rt.gateway().redelivered() > 0, "no 429 and no redelivery: nothing tested");
+      long saved = 0;
+      for (JsonNode w : s.path("workers")) {
+        saved += w.path("pushes").asLong();
+      }
+      assertEquals(saved, s.path("contributions").asLong(), s.toPrettyString());
+    }
+  }
+
+  /**
+   * Parameter averaging with a pod killed mid-slice: the rounds do not wait for the dead worker (the round deadline
+   * here is 10 minutes), its slice is queued again, and the job ends with every worker done.
+   */
+  @Test
+  void anAveragingWorkerWhosePodDiesHoldsNoRound() throws InterruptedException {
+    try (LocalRuntime rt = new LocalRuntime(GatewaySettings.wellConfigured(2), Optional.empty(), defaults())) {
+      GatewayJobClient client = rt.client();
+      String job = client.start("{\"algorithm\": \"average\", \"workers\": 2, \"sliceSeconds\": 2.0, "
+          + "\"roundSeconds\": 600, \"targetAccuracy\": 0.77}");
+      long deadline = System.nanoTime() + 20_000_000_000L;
+      while (!rt.gateway().killPod("emnist-train", 0)) {
+        assertTrue(System.nanoTime() < deadline, "pod 0 never ran a slice to kill");
+        Thread.sleep(20);
+      }
+      JsonNode s = await(client, job);
+      assertTrue(s.path("reached").asBoolean(), s.toPrettyString());
+      assertTrue(s.path("reenqueuedSlices").asLong() >= 1, s.toPrettyString());
+      long saved = 0;
+      for (JsonNode w : s.path("workers")) {
+        assertEquals("done", w.path("state").asText(), w.toString());
+        saved += w.path("pushes").asLong();
+      }
+      // The killed slice's contributions were accepted but never saved; nothing was accepted twice.
+      assertTrue(s.path("contributions").asLong() >= saved, s.toPrettyString());
+    }
+  }
+
+  /**
    * The real components' lost chain (an emnist-train call refused by a busy pod while its callback went to an
    * emnist-setup pod that had just died: nobody hears of it), with nobody polling: the call is found lost because
    * calls queued after it began and it did not, and queued again, not by the stall threshold (16 s here).

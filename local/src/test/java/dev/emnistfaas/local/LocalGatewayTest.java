@@ -84,7 +84,7 @@ class LocalGatewayTest {
           {"{\"nFetch\": 0}", "nFetch: must be ≥ 1, got 0"},
           {"{\"bogus\": 1}", "bogus: unknown field"},
           {"{\"batch\": \"big\"}", "batch: must be a whole number (32-bit), got \"big\""},
-          {"{\"optimizer\": \"momentum\"}", "optimizer: Downpour workers apply sgd or adagrad"},
+          {"{\"optimizer\": \"momentum\"}", "optimizer: the parameter store applies sgd or adagrad"},
           {"{\"dataDir\": \"/nowhere\"}", "dataDir: /nowhere: data directory not found"},
           {"not json", "body: not JSON ("}};
       for (String[] c : cases) {

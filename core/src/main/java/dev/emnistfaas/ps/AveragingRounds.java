@@ -1,0 +1,300 @@
+package dev.emnistfaas.ps;
+
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import redis.clients.jedis.Jedis;
+import redis.clients.jedis.Transaction;
+import redis.clients.jedis.params.SetParams;
+
+/**
+ * Parameter averaging's rounds on a job's parameters in Redis. Each shard {@code s} keeps, beside its parameters,
+ * the hash {@code P:{J:s}:round} — the open round's {@code number} (from 1), when it {@code opened} (ms), how many
+ * workers contributed to it ({@code count}), the contributions accepted in all ({@code accepted}) and, per worker,
+ * the last round it contributed to ({@code w:<worker>}) — and {@code P:{J:s}:roundsum}, the sum of the round's
+ * contributions (little-endian float32).
+ *
+ * <p>A worker fetches the parameters with the rounds they belong to ({@link #fetch}), trains, and contributes the
+ * gradient it accrued to those rounds ({@link #contribute}); whoever sees that a round should close closes it
+ * ({@link #close}): the mean of its contributions goes through the job's {@link UpdateRule} (SGD at the workers'
+ * own rate makes the new parameters exactly the mean of the workers' local ones), and the next round opens. Each
+ * shard's contribution and close is one optimistic transaction (WATCH, read, MULTI/EXEC, again on a conflict), so
+ * nothing is lost between concurrent workers; both are idempotent by round number, so a call retried after a
+ * dropped connection, or a slice delivered twice, counts once. A contribution to a round that closed meanwhile is
+ * refused ({@link Contribution#LATE}): the worker starts again from the new parameters. Shards apply contributions
+ * and closes each on their own, as pushes do (a worker contributes to every shard in turn).
+ */
+public final class AveragingRounds {
+  private static final int MAX_CONFLICT_RETRIES = 1000;
+  private static final byte[] NUMBER = bytes("number");
+  private static final byte[] OPENED = bytes("opened");
+  private static final byte[] COUNT = bytes("count");
+  private static final byte[] ACCEPTED = bytes("accepted");
+
+  private final ParameterStore store;
+
+  AveragingRounds(ParameterStore store) {
+    this.store = store;
+  }
+
+  /** What became of a contribution on one shard. */
+  public enum Contribution {
+    /** Added to the round. */
+    ADDED,
+    /** This worker's contribution to the round was already there (a retry or a second delivery): not added again. */
+    ALREADY,
+    /** The round had closed: not added. */
+    LATE
+  }
+
+  /**
+   * The open round of each shard, as one read saw it.
+   *
+   * @param numbers each shard's open round
+   * @param openedMillis when each opened
+   * @param counts how many workers have contributed to each
+   */
+  public record State(long[] numbers, long[] openedMillis, long[] counts) {
+    /** Every shard whose open round is still {@code rounds[s]} has at least {@code contributors} contributions. */
+    public boolean everyOpenRoundHas(long[] rounds, int contributors) {
+      for (int s = 0; s < rounds.length; s++) {
+        if (numbers[s] == rounds[s] && counts[s] < contributors) {
+          return false;
+        }
+      }
+      return true;
+    }
+
+    /** Some shard whose open round is still {@code rounds[s]} opened more than {@code millis} before {@code now}. */
+    public boolean openedLongerThan(long[] rounds, long millis, long now) {
+      for (int s = 0; s < rounds.length; s++) {
+        if (numbers[s] == rounds[s] && now - openedMillis[s] > millis) {
+          return true;
+        }
+      }
+      return false;
+    }
+
+    /** Some shard's open round is still {@code rounds[s]}. */
+    public boolean stillOpen(long[] rounds) {
+      for (int s = 0; s < rounds.length; s++) {
+        if (numbers[s] == rounds[s]) {
+          return true;
+        }
+      }
+      return false;
+    }
+  }
+
+  /** Opens round 1 on every shard, with the job's time to live; a job with rounds already open is left as it is. */
+  public void open() {
+    long now = System.currentTimeMillis();
+    for (int s = 0; s < store.shards(); s++) {
+      final int shard = s;
+      int n = store.shardStart(s + 1) - store.shardStart(s);
+      store.redis().callOn(store.roundKey(s), j -> {
+        if (j.hsetnx(store.roundKey(shard), NUMBER, bytes("1")) == 1) {
+          Transaction t = j.multi();
+          t.hset(store.roundKey(shard), OPENED, bytes(Long.toString(now)));
+          t.hset(store.roundKey(shard), COUNT, bytes("0"));
+          t.hset(store.roundKey(shard), ACCEPTED, bytes("0"));
+          t.expire(store.roundKey(shard), store.ttl().toSeconds());
+          t.set(store.roundSumKey(shard), new byte[n * Float.BYTES], SetParams.setParams().ex(store.ttl().toSeconds()));
+          t.exec();
+        }
+        return null;
+      });
+    }
+  }
+
+  /** Reads the whole vector into {@code out} and returns the round it belongs to, per shard (each read atomically). */
+  public long[] fetch(float[] out) {
+    long[] rounds = new long[store.shards()];
+    for (int s = 0; s < store.shards(); s++) {
+      final int shard = s;
+      List<Object> r = store.redis().callOn(store.paramsKey(s), j -> {
+        Transaction t = j.multi();
+        t.get(store.paramsKey(shard));
+        t.hget(store.roundKey(shard), NUMBER);
+        return t.exec();
+      });
+      if (r.get(1) == null) {
+        throw new StoreException.NoSuchJob(store.job());
+      }
+      store.decodeShard(s, (byte[]) r.get(0), out);
+      rounds[s] = Long.parseLong(new String((byte[]) r.get(1), StandardCharsets.UTF_8));
+    }
+    return rounds;
+  }
+
+  /** The open round of every shard. */
+  public State state() {
+    int shards = store.shards();
+    long[] numbers = new long[shards];
+    long[] opened = new long[shards];
+    long[] counts = new long[shards];
+    for (int s = 0; s < shards; s++) {
+      final int shard = s;
+      List<byte[]> r = store.redis().callOn(store.roundKey(s), j -> j.hmget(store.roundKey(shard), NUMBER, OPENED,
+          COUNT));
+      if (r.get(0) == null) {
+        throw new StoreException.NoSuchJob(store.job());
+      }
+      numbers[s] = number(r.get(0));
+      opened[s] = number(r.get(1));
+      counts[s] = number(r.get(2));
+    }
+    return new State(numbers, opened, counts);
+  }
+
+  /** Contributions accepted in all, over every round (on shard 0: each contribution counts once per shard). */
+  public long accepted() {
+    byte[] v = store.redis().callOn(store.roundKey(0), j -> j.hget(store.roundKey(0), ACCEPTED));
+    if (v == null) {
+      throw new StoreException.NoSuchJob(store.job());
+    }
+    return number(v);
+  }
+
+  /**
+   * Adds {@code gradient} (what the worker accrued since it fetched round {@code rounds[s]}) to each shard's round,
+   * once per worker and round; returns what became of it on each shard.
+   */
+  public Contribution[] contribute(int worker, long[] rounds, float[] gradient) {
+    if (gradient.length != store.size()) {
+      throw new IllegalArgumentException("contribution of " + gradient.length + " floats; job '" + store.job()
+          + "' holds " + store.size());
+    }
+    byte[] field = bytes("w:" + worker);
+    Contribution[] result = new Contribution[store.shards()];
+    float[] sum = new float[store.size() / store.shards() + 1];
+    for (int s = 0; s < store.shards(); s++) {
+      final int shard = s;
+      result[s] = store.redis().callOn(store.roundKey(s), j -> watching(j, () -> contributeToShard(j, shard, field,
+          rounds[shard], gradient, sum)));
+    }
+    return result;
+  }
+
+  private Contribution contributeToShard(Jedis j, int s, byte[] field, long round, float[] gradient, float[] sum) {
+    int from = store.shardStart(s);
+    int n = store.shardStart(s + 1) - from;
+    byte[] key = store.roundKey(s);
+    for (int conflicts = 0; conflicts < MAX_CONFLICT_RETRIES; conflicts++) {
+      j.watch(key);
+      List<byte[]> r = j.hmget(key, NUMBER, field);
+      if (r.get(0) == null) {
+        j.unwatch();
+        throw new StoreException.NoSuchJob(store.job());
+      }
+      if (number(r.get(0)) != round) {
+        j.unwatch();
+        return Contribution.LATE;
+      }
+      if (r.get(1) != null && number(r.get(1)) == round) {
+        j.unwatch();
+        return Contribution.ALREADY;
+      }
+      byte[] stored = j.get(store.roundSumKey(s));
+      LittleEndianFloats.decode(stored, sum, 0, n);
+      for (int i = 0; i < n; i++) {
+        sum[i] += gradient[from + i];
+      }
+      Transaction t = j.multi();
+      t.set(store.roundSumKey(s), LittleEndianFloats.encode(sum, 0, n), SetParams.setParams().keepttl());
+      t.hincrBy(key, COUNT, 1);
+      t.hincrBy(key, ACCEPTED, 1);
+      t.hset(key, field, bytes(Long.toString(round)));
+      List<Object> done = t.exec();
+      if (done != null && !done.isEmpty()) {
+        return Contribution.ADDED;
+      }
+    }
+    throw new IllegalStateException("shard " + s + " of job " + store.job() + ": " + MAX_CONFLICT_RETRIES
+        + " contributions in a row lost the race; the store is overloaded");
+  }
+
+  /**
+   * Closes round {@code rounds[s]} on each shard where it is still open and has contributions: their sum, divided as
+   * {@code update} says (by their count: the mean), goes through the job's rule, and the next round opens. A round already closed is left alone, so
+   * any number of workers may close the same round.
+   */
+  public void close(long[] rounds, RoundUpdate update) {
+    int most = store.size() / store.shards() + 1;
+    float[] values = new float[most];
+    float[] sum = new float[most];
+    float[] accumulators = new float[most];
+    for (int s = 0; s < store.shards(); s++) {
+      final int shard = s;
+      store.redis().callOn(store.roundKey(s), j -> watching(j, () -> closeShard(j, shard, rounds[shard], update, values,
+          sum, accumulators)));
+    }
+  }
+
+  private Void closeShard(Jedis j, int s, long round, RoundUpdate update, float[] values, float[] sum,
+      float[] accumulators) {
+    int n = store.shardStart(s + 1) - store.shardStart(s);
+    byte[] key = store.roundKey(s);
+    boolean adagrad = store.rule().needsAccumulators();
+    for (int conflicts = 0; conflicts < MAX_CONFLICT_RETRIES; conflicts++) {
+      j.watch(key);
+      List<byte[]> r = j.hmget(key, NUMBER, COUNT);
+      if (r.get(0) == null) {
+        j.unwatch();
+        throw new StoreException.NoSuchJob(store.job());
+      }
+      long count = number(r.get(1));
+      if (number(r.get(0)) != round || count == 0) {
+        j.unwatch();
+        return null;
+      }
+      List<byte[]> current = j.mget(store.paramsKey(s), store.roundSumKey(s), store.accumKey(s));
+      LittleEndianFloats.decode(current.get(0), values, 0, n);
+      LittleEndianFloats.decode(current.get(1), sum, 0, n);
+      float factor = update.factor(count);
+      for (int i = 0; i < n; i++) {
+        sum[i] *= factor;
+      }
+      if (adagrad) {
+        LittleEndianFloats.decode(current.get(2), accumulators, 0, n);
+      }
+      store.rule().apply(values, 0, sum, 0, n, accumulators);
+      Transaction t = j.multi();
+      t.set(store.paramsKey(s), LittleEndianFloats.encode(values, 0, n), SetParams.setParams().keepttl());
+      if (adagrad) {
+        t.set(store.accumKey(s), LittleEndianFloats.encode(accumulators, 0, n), SetParams.setParams().keepttl());
+      }
+      t.set(store.roundSumKey(s), new byte[n * Float.BYTES], SetParams.setParams().keepttl());
+      t.hset(key, NUMBER, bytes(Long.toString(round + 1)));
+      t.hset(key, OPENED, bytes(Long.toString(System.currentTimeMillis())));
+      t.hset(key, COUNT, bytes("0"));
+      t.incr(store.updatesKey(s));
+      List<Object> done = t.exec();
+      if (done != null && !done.isEmpty()) {
+        return null;
+      }
+    }
+    throw new IllegalStateException("shard " + s + " of job " + store.job() + ": " + MAX_CONFLICT_RETRIES
+        + " closes in a row lost the race; the store is overloaded");
+  }
+
+  /**
+   * Runs an optimistic transaction on {@code j}; a failure between WATCH and EXEC marks the connection broken, so
+   * that the pool does not hand out a connection still watching (its next transaction would be discarded).
+   */
+  private static <T> T watching(Jedis j, java.util.function.Supplier<T> transaction) {
+    try {
+      return transaction.get();
+    } catch (RuntimeException e) {
+      j.getConnection().setBroken();
+      throw e;
+    }
+  }
+
+  private static long number(byte[] v) {
+    return v == null ? 0 : Long.parseLong(new String(v, StandardCharsets.UTF_8));
+  }
+
+  private static byte[] bytes(String s) {
+    return s.getBytes(StandardCharsets.UTF_8);
+  }
+}
