@@ -1,8 +1,10 @@
 package dev.emnistfaas.bench;
 
+import dev.emnistfaas.ps.AveragingRounds;
 import dev.emnistfaas.ps.ParameterStore;
 import dev.emnistfaas.ps.PushFormat;
 import dev.emnistfaas.ps.RedisConnection;
+import dev.emnistfaas.ps.RoundUpdate;
 import dev.emnistfaas.ps.UpdateRule;
 import java.io.PrintStream;
 import java.lang.management.ManagementFactory;
@@ -197,6 +199,66 @@ public final class StoreBenchmark {
     double bytes = (double) (wireBytes(redis) - bytes0) / pushes;
     store.delete();
     return new PushCost(redisCpu, client, bytes);
+  }
+
+  /**
+   * The cost of a parameter-averaging worker's round on a job with {@code shards} shards and {@code rule}, over
+   * {@code rounds} rounds after a warm-up, as it is with {@code workers} workers: all but the last contributor of a
+   * round add to it and fetch the new parameters once it closes; the last one closes it with its contribution and
+   * gets them back (one transaction). Measured one worker at a time: a contribution that leaves the round open and
+   * a fetch, and a contribution that closes it; weighted (M - 1) to 1.
+   */
+  public PushCost costPerContribution(int shards, UpdateRule rule, int rounds, int workers) {
+    ParameterStore store = ParameterStore.create(redis, "emnist", "bench-round-" + System.nanoTime(),
+        new float[size], shards, rule, PushFormat.DENSE, Duration.ofMinutes(10));
+    AveragingRounds averaging = store.rounds();
+    averaging.open();
+    float[][] gradients = noise(8);
+    float[] back = new float[size];
+    long[] round = averaging.fetch(back);
+    // What an open-leaving contribution and the fetch after it cost, and what a closing contribution costs.
+    PushCost[] open = new PushCost[2];
+    PushCost[] closing = new PushCost[1];
+    double[] opened = new double[3];
+    double[] closed = new double[3];
+    int warmUp = Math.min(50, rounds);
+    for (int k = 0; k < warmUp + rounds; k++) {
+      float[] g = gradients[k % gradients.length];
+      long[] r = round;
+      open[0] = measured(() -> averaging.contribute(0, r, g, Integer.MAX_VALUE, RoundUpdate.MEAN, back));
+      averaging.close(round, RoundUpdate.MEAN); // another worker's
+      long[][] next = new long[1][];
+      open[1] = measured(() -> next[0] = averaging.fetch(back));
+      round = next[0];
+      long[] r2 = round;
+      closing[0] = measured(() -> averaging.contribute(0, r2, g, 1, RoundUpdate.MEAN, back));
+      for (int s = 0; s < round.length; s++) {
+        round[s]++;
+      }
+      if (k >= warmUp) {
+        opened[0] += (open[0].redisSeconds() + open[1].redisSeconds()) / rounds;
+        opened[1] += (open[0].clientSeconds() + open[1].clientSeconds()) / rounds;
+        opened[2] += (open[0].wireBytes() + open[1].wireBytes()) / rounds;
+        closed[0] += closing[0].redisSeconds() / rounds;
+        closed[1] += closing[0].clientSeconds() / rounds;
+        closed[2] += closing[0].wireBytes() / rounds;
+      }
+    }
+    store.delete();
+    double last = 1.0 / workers;
+    return new PushCost((1 - last) * opened[0] + last * closed[0], (1 - last) * opened[1] + last * closed[1],
+        (1 - last) * opened[2] + last * closed[2]);
+  }
+
+  /** What {@code operation} cost: Redis's CPU, this thread's CPU, and the bytes on Redis's sockets. */
+  private PushCost measured(Runnable operation) {
+    ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+    long bytes0 = wireBytes(redis);
+    double c0 = serverCpuSeconds();
+    long t0 = threads.getCurrentThreadCpuTime();
+    operation.run();
+    return new PushCost(serverCpuSeconds() - c0, (threads.getCurrentThreadCpuTime() - t0) / 1e9,
+        wireBytes(redis) - bytes0);
   }
 
   /** {@code n} vectors of Gaussian noise (σ 1e-3, a fixed seed): gradients for pushes that vary. */

@@ -1,6 +1,7 @@
 package dev.emnistfaas.ps;
 
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.List;
 import redis.clients.jedis.Jedis;
 import redis.clients.jedis.Transaction;
@@ -40,6 +41,8 @@ public final class AveragingRounds {
   public enum Contribution {
     /** Added to the round. */
     ADDED,
+    /** Added, and the round closed with it: the output holds the shard's new parameters. */
+    CLOSED,
     /** This worker's contribution to the round was already there (a retry or a second delivery): not added again. */
     ALREADY,
     /** The round had closed: not added. */
@@ -157,31 +160,44 @@ public final class AveragingRounds {
 
   /**
    * Adds {@code gradient} (what the worker accrued since it fetched round {@code rounds[s]}) to each shard's round,
-   * once per worker and round; returns what became of it on each shard.
+   * once per worker and round; returns what became of it on each shard. Where the round then has {@code closeAt}
+   * contributions, this contribution also closes it, in the same transaction (see {@link #close}), and writes the
+   * shard's new parameters into {@code out}: the last worker of a round, and a worker alone, pay one transaction for
+   * what would otherwise take three (contribute, close, fetch).
    */
-  public Contribution[] contribute(int worker, long[] rounds, float[] gradient) {
-    if (gradient.length != store.size()) {
-      throw new IllegalArgumentException("contribution of " + gradient.length + " floats; job '" + store.job()
-          + "' holds " + store.size());
+  public Contribution[] contribute(int worker, long[] rounds, float[] gradient, int closeAt, RoundUpdate update,
+      float[] out) {
+    if (gradient.length != store.size() || out.length != store.size() || out == gradient) {
+      throw new IllegalArgumentException("a contribution needs a gradient and an output of " + store.size()
+          + " floats each (job '" + store.job() + "'), got " + gradient.length + " and " + out.length);
     }
     byte[] field = bytes("w:" + worker);
     Contribution[] result = new Contribution[store.shards()];
-    float[] sum = new float[store.size() / store.shards() + 1];
+    Buffers buffers = new Buffers();
     for (int s = 0; s < store.shards(); s++) {
       final int shard = s;
       result[s] = store.redis().callOn(store.roundKey(s), j -> watching(j, () -> contributeToShard(j, shard, field,
-          rounds[shard], gradient, sum)));
+          rounds[shard], gradient, closeAt, update, out, buffers)));
     }
     return result;
   }
 
-  private Contribution contributeToShard(Jedis j, int s, byte[] field, long round, float[] gradient, float[] sum) {
+  /** Working arrays of one contribution or close, a shard long (shards differ by one float at most). */
+  private final class Buffers {
+    final float[] sum = new float[store.size() / store.shards() + 1];
+    final float[] values = new float[store.size() / store.shards() + 1];
+    final float[] accumulators = new float[store.size() / store.shards() + 1];
+  }
+
+  private Contribution contributeToShard(Jedis j, int s, byte[] field, long round, float[] gradient, int closeAt,
+      RoundUpdate update, float[] out, Buffers b) {
     int from = store.shardStart(s);
     int n = store.shardStart(s + 1) - from;
     byte[] key = store.roundKey(s);
+    boolean adagrad = store.rule().needsAccumulators();
     for (int conflicts = 0; conflicts < MAX_CONFLICT_RETRIES; conflicts++) {
       j.watch(key);
-      List<byte[]> r = j.hmget(key, NUMBER, field);
+      List<byte[]> r = j.hmget(key, NUMBER, COUNT, field);
       if (r.get(0) == null) {
         j.unwatch();
         throw new StoreException.NoSuchJob(store.job());
@@ -190,27 +206,65 @@ public final class AveragingRounds {
         j.unwatch();
         return Contribution.LATE;
       }
-      if (r.get(1) != null && number(r.get(1)) == round) {
+      if (r.get(2) != null && number(r.get(2)) == round) {
         j.unwatch();
         return Contribution.ALREADY;
       }
-      byte[] stored = j.get(store.roundSumKey(s));
-      LittleEndianFloats.decode(stored, sum, 0, n);
-      for (int i = 0; i < n; i++) {
-        sum[i] += gradient[from + i];
+      long count = number(r.get(1));
+      Transaction t;
+      boolean closes = count + 1 >= closeAt;
+      if (!closes) {
+        LittleEndianFloats.decode(j.get(store.roundSumKey(s)), b.sum, 0, n);
+        for (int i = 0; i < n; i++) {
+          b.sum[i] += gradient[from + i];
+        }
+        t = j.multi();
+        t.set(store.roundSumKey(s), LittleEndianFloats.encode(b.sum, 0, n), SetParams.setParams().keepttl());
+        t.hincrBy(key, COUNT, 1);
+      } else {
+        // The round closes with this contribution: the sum so far (none when this is the first) plus this one.
+        List<byte[]> current = j.mget(store.paramsKey(s), store.accumKey(s), store.roundSumKey(s));
+        LittleEndianFloats.decode(current.get(0), out, from, n);
+        if (count > 0) {
+          LittleEndianFloats.decode(current.get(2), b.sum, 0, n);
+        } else {
+          Arrays.fill(b.sum, 0, n, 0f);
+        }
+        float factor = update.factor(count + 1);
+        for (int i = 0; i < n; i++) {
+          b.sum[i] = (b.sum[i] + gradient[from + i]) * factor;
+        }
+        if (adagrad) {
+          LittleEndianFloats.decode(current.get(1), b.accumulators, 0, n);
+        }
+        store.rule().apply(out, from, b.sum, 0, n, b.accumulators);
+        t = j.multi();
+        t.set(store.paramsKey(s), LittleEndianFloats.encode(out, from, n), SetParams.setParams().keepttl());
+        if (adagrad) {
+          t.set(store.accumKey(s), LittleEndianFloats.encode(b.accumulators, 0, n), SetParams.setParams().keepttl());
+        }
+        if (count > 0) {
+          t.set(store.roundSumKey(s), new byte[n * Float.BYTES], SetParams.setParams().keepttl());
+        }
+        opened(t, key, round + 1);
+        t.incr(store.updatesKey(s));
       }
-      Transaction t = j.multi();
-      t.set(store.roundSumKey(s), LittleEndianFloats.encode(sum, 0, n), SetParams.setParams().keepttl());
-      t.hincrBy(key, COUNT, 1);
       t.hincrBy(key, ACCEPTED, 1);
       t.hset(key, field, bytes(Long.toString(round)));
       List<Object> done = t.exec();
       if (done != null && !done.isEmpty()) {
-        return Contribution.ADDED;
+        return closes ? Contribution.CLOSED : Contribution.ADDED;
       }
     }
     throw new IllegalStateException("shard " + s + " of job " + store.job() + ": " + MAX_CONFLICT_RETRIES
         + " contributions in a row lost the race; the store is overloaded");
+  }
+
+  /** Opens round {@code number} in transaction {@code t}: no contributions yet, opened now. */
+  private static void opened(Transaction t, byte[] key, long number) {
+    t.hset(key, NUMBER, bytes(Long.toString(number)));
+    t.hset(key, OPENED, bytes(Long.toString(System.currentTimeMillis())));
+    t.hset(key, COUNT, bytes("0"));
   }
 
   /**
@@ -219,14 +273,11 @@ public final class AveragingRounds {
    * any number of workers may close the same round.
    */
   public void close(long[] rounds, RoundUpdate update) {
-    int most = store.size() / store.shards() + 1;
-    float[] values = new float[most];
-    float[] sum = new float[most];
-    float[] accumulators = new float[most];
+    Buffers b = new Buffers();
     for (int s = 0; s < store.shards(); s++) {
       final int shard = s;
-      store.redis().callOn(store.roundKey(s), j -> watching(j, () -> closeShard(j, shard, rounds[shard], update, values,
-          sum, accumulators)));
+      store.redis().callOn(store.roundKey(s), j -> watching(j, () -> closeShard(j, shard, rounds[shard], update,
+          b.values, b.sum, b.accumulators)));
     }
   }
 
@@ -264,9 +315,7 @@ public final class AveragingRounds {
         t.set(store.accumKey(s), LittleEndianFloats.encode(accumulators, 0, n), SetParams.setParams().keepttl());
       }
       t.set(store.roundSumKey(s), new byte[n * Float.BYTES], SetParams.setParams().keepttl());
-      t.hset(key, NUMBER, bytes(Long.toString(round + 1)));
-      t.hset(key, OPENED, bytes(Long.toString(System.currentTimeMillis())));
-      t.hset(key, COUNT, bytes("0"));
+      opened(t, key, round + 1);
       t.incr(store.updatesKey(s));
       List<Object> done = t.exec();
       if (done != null && !done.isEmpty()) {

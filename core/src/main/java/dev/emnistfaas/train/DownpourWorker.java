@@ -325,7 +325,9 @@ public final class DownpourWorker {
   private Averaged averagingLoop(Workspace ws, WorkerPosition from, EpochCursor cursor, SplitMix64 random,
       WorkerLease lease, long deadline, GlobalEvaluation evaluation, long trainStart) {
     AveragingRounds rounds = store.rounds();
+    RunningWorkers running = new RunningWorkers();
     float[] transfer = new float[ws.shape.size()];
+    float[] fresh = new float[ws.shape.size()];
     float dropout = (float) config.dropout();
     float lr = (float) config.learningRate();
     long reportAt = trainStart;
@@ -364,13 +366,25 @@ public final class DownpourWorker {
       }
       long waitStart = System.nanoTime();
       ws.accrued.get(0, transfer, 0, transfer.length);
-      if (Arrays.asList(rounds.contribute(worker, round, transfer)).contains(AveragingRounds.Contribution.ADDED)) {
+      List<AveragingRounds.Contribution> outcome = Arrays.asList(rounds.contribute(worker, round, transfer,
+          running.count(), config.roundUpdateRule(), fresh));
+      if (outcome.contains(AveragingRounds.Contribution.ADDED)
+          || outcome.contains(AveragingRounds.Contribution.CLOSED)) {
         contributions++;
       }
-      boolean stopped = awaitRound(rounds, round, lease);
-      round = rounds.fetch(transfer);
+      boolean stopped = false;
+      if (outcome.stream().allMatch(c -> c == AveragingRounds.Contribution.CLOSED)) {
+        // This contribution closed the round everywhere: the new parameters came back with it.
+        ws.params.set(fresh);
+        for (int s = 0; s < round.length; s++) {
+          round[s]++;
+        }
+      } else {
+        stopped = awaitRound(rounds, round, running, lease);
+        round = rounds.fetch(transfer);
+        ws.params.set(transfer);
+      }
       waitNanos += System.nanoTime() - waitStart;
-      ws.params.set(transfer);
       stopped |= evaluation.afterPush();
       if (outOfEpochs || stopped) {
         finished = true;
@@ -387,22 +401,20 @@ public final class DownpourWorker {
    * Waits until round {@code round} has closed on every shard, closing it when it should close; true when the job
    * was stopped meanwhile (the worker then stops without waiting further).
    */
-  private boolean awaitRound(AveragingRounds rounds, long[] round, WorkerLease lease) {
-    long leasesAt = 0;
-    int running = config.workers();
+  private boolean awaitRound(AveragingRounds rounds, long[] round, RunningWorkers running, WorkerLease lease) {
+    long stopAt = 0;
     while (true) {
       AveragingRounds.State state = rounds.state();
       if (!state.stillOpen(round)) {
         return false;
       }
-      if (System.nanoTime() >= leasesAt) {
-        running = (int) jobs.workers(job, config.workers()).stream().filter(JobStore.WorkerRecords::leased).count();
+      if (System.nanoTime() >= stopAt) {
         if (jobs.stopReason(job).isPresent()) {
           return true;
         }
-        leasesAt = System.nanoTime() + ROUND_LEASES_EVERY_NANOS;
+        stopAt = System.nanoTime() + ROUND_LEASES_EVERY_NANOS;
       }
-      if (state.everyOpenRoundHas(round, Math.max(1, running))
+      if (state.everyOpenRoundHas(round, running.count())
           || state.openedLongerThan(round, (long) (config.roundSeconds() * 1000), System.currentTimeMillis())) {
         rounds.close(round, config.roundUpdateRule());
         continue;
@@ -414,6 +426,21 @@ public final class DownpourWorker {
         Thread.currentThread().interrupt();
         throw new SliceAbandoned("worker " + worker + " of job " + job + " interrupted waiting for its round");
       }
+    }
+  }
+
+  /** How many of the job's workers are running (hold their lease), read again at most every 50 ms; at least 1. */
+  private final class RunningWorkers {
+    private int count;
+    private long readAt;
+
+    int count() {
+      if (System.nanoTime() >= readAt) {
+        count = (int) Math.max(1, jobs.workers(job, config.workers()).stream().filter(JobStore.WorkerRecords::leased)
+            .count());
+        readAt = System.nanoTime() + ROUND_LEASES_EVERY_NANOS;
+      }
+      return count;
     }
   }
 

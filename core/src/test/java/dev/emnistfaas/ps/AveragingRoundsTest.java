@@ -50,6 +50,40 @@ class AveragingRoundsTest {
     return v;
   }
 
+  /** A contribution that leaves the round open (it never closes one). */
+  private static Contribution[] contribute(AveragingRounds rounds, int worker, long[] round, float[] gradient) {
+    return rounds.contribute(worker, round, gradient, Integer.MAX_VALUE, RoundUpdate.MEAN, new float[SIZE]);
+  }
+
+  @Test
+  void theLastContributionOfARoundClosesItAndReturnsTheNewParameters() {
+    ParameterStore store = store(2, new UpdateRule(UpdateRule.Kind.ADAGRAD, 0.5f));
+    AveragingRounds rounds = store.rounds();
+    float[] params = new float[SIZE];
+    long[] round = rounds.fetch(params);
+    float[] out = new float[SIZE];
+    assertArrayEquals(new Contribution[] {Contribution.ADDED, Contribution.ADDED},
+        rounds.contribute(0, round, filled(2f), 2, RoundUpdate.MEAN, out));
+    assertArrayEquals(new Contribution[] {Contribution.CLOSED, Contribution.CLOSED},
+        rounds.contribute(1, round, filled(6f), 2, RoundUpdate.MEAN, out));
+    long[] next = rounds.fetch(params);
+    assertArrayEquals(new long[] {2, 2}, next);
+    assertArrayEquals(params, out, "the closing contribution's parameters are not the stored ones");
+    // Adagrad on the mean, 4: 100 - 0.5 * 4 / sqrt(16).
+    assertEquals(99.5f, params[0], 1e-5);
+    assertArrayEquals(new long[] {0, 0}, rounds.state().counts());
+    assertEquals(2, rounds.accepted());
+
+    // A worker alone closes each round with its own contribution, the sum of the round never read.
+    assertArrayEquals(new Contribution[] {Contribution.CLOSED, Contribution.CLOSED},
+        rounds.contribute(0, next, filled(4f), 1, RoundUpdate.MEAN, out));
+    assertArrayEquals(new long[] {3, 3}, rounds.fetch(params));
+    assertArrayEquals(params, out);
+    // Adagrad's second step: the accumulators hold 16 + 16.
+    assertEquals(99.5f - 0.5f * 4f / (float) Math.sqrt(32), params[SIZE - 1], 1e-5);
+    assertEquals(4, store.updates(), "one update per shard and round");
+  }
+
   @Test
   void aClosedRoundAppliesTheMeanOnceAndOpensTheNext() {
     ParameterStore store = store(3, new UpdateRule(UpdateRule.Kind.SGD, 0.5f));
@@ -60,12 +94,12 @@ class AveragingRoundsTest {
     assertArrayEquals(filled(100f), params);
 
     assertArrayEquals(new Contribution[] {Contribution.ADDED, Contribution.ADDED, Contribution.ADDED},
-        rounds.contribute(0, round, filled(2f)));
+        contribute(rounds, 0, round, filled(2f)));
     assertArrayEquals(new Contribution[] {Contribution.ADDED, Contribution.ADDED, Contribution.ADDED},
-        rounds.contribute(1, round, filled(6f)));
+        contribute(rounds, 1, round, filled(6f)));
     // Worker 1's call delivered again: its contribution is there already.
     assertArrayEquals(new Contribution[] {Contribution.ALREADY, Contribution.ALREADY, Contribution.ALREADY},
-        rounds.contribute(1, round, filled(6f)));
+        contribute(rounds, 1, round, filled(6f)));
     assertArrayEquals(new long[] {2, 2, 2}, rounds.state().counts());
 
     rounds.close(round, RoundUpdate.MEAN);
@@ -78,7 +112,7 @@ class AveragingRoundsTest {
 
     // A worker that trained on round 1 and contributes after it closed: refused, the parameters untouched.
     assertArrayEquals(new Contribution[] {Contribution.LATE, Contribution.LATE, Contribution.LATE},
-        rounds.contribute(2, round, filled(1000f)));
+        contribute(rounds, 2, round, filled(1000f)));
     assertArrayEquals(new long[] {0, 0, 0}, rounds.state().counts());
     rounds.close(next, RoundUpdate.MEAN); // no contributions: nothing to close
     assertArrayEquals(next, rounds.fetch(params));
@@ -93,7 +127,7 @@ class AveragingRoundsTest {
       float[] params = new float[SIZE];
       long[] round = rounds.fetch(params);
       for (int w = 0; w < 4; w++) {
-        rounds.contribute(w, round, filled(1f));
+        contribute(rounds, w, round, filled(1f));
       }
       rounds.close(round, update);
       rounds.fetch(params);
@@ -112,7 +146,7 @@ class AveragingRoundsTest {
     List<Future<Contribution[]>> done = new ArrayList<>();
     for (int w = 0; w < workers; w++) {
       final int worker = w;
-      done.add(pool.submit(() -> store.rounds().contribute(worker, round, filled(worker + 1))));
+      done.add(pool.submit(() -> contribute(store.rounds(), worker, round, filled(worker + 1))));
     }
     for (Future<Contribution[]> f : done) {
       assertArrayEquals(new Contribution[] {Contribution.ADDED, Contribution.ADDED}, f.get());
@@ -135,7 +169,7 @@ class AveragingRoundsTest {
       AveragingRounds rounds = ParameterStore.open(viaProxy, "emnist", created.job()).rounds();
       long[] round = rounds.fetch(new float[SIZE]);
       proxy.arm();
-      assertArrayEquals(new Contribution[] {Contribution.ALREADY}, rounds.contribute(0, round, filled(3f)));
+      assertArrayEquals(new Contribution[] {Contribution.ALREADY}, contribute(rounds, 0, round, filled(3f)));
       assertEquals(1, proxy.cut(), "the reply was not lost: the test did not test anything");
       assertEquals(1, rounds.accepted());
       rounds.close(round, RoundUpdate.SUM);
@@ -151,7 +185,7 @@ class AveragingRoundsTest {
     AveragingRounds rounds = store.rounds();
     long[] round = rounds.fetch(new float[SIZE]);
     store.delete();
-    assertThrows(StoreException.NoSuchJob.class, () -> rounds.contribute(0, round, filled(1f)));
+    assertThrows(StoreException.NoSuchJob.class, () -> contribute(rounds, 0, round, filled(1f)));
     assertThrows(StoreException.NoSuchJob.class, () -> rounds.fetch(new float[SIZE]));
     assertThrows(StoreException.NoSuchJob.class, () -> rounds.close(round, RoundUpdate.MEAN));
   }

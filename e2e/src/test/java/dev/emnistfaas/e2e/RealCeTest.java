@@ -28,8 +28,8 @@ import org.junit.jupiter.api.TestMethodOrder;
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class RealCeTest {
-  private static final Duration TIMEOUT = Duration.ofSeconds(240);
-  private static final Duration POLL = Duration.ofMillis(250);
+  static final Duration TIMEOUT = Duration.ofSeconds(240);
+  static final Duration POLL = Duration.ofMillis(250);
   private static final List<String> TRAIN_PODS = List.of("emnist-train-0", "emnist-train-1", "emnist-train-2");
 
   @BeforeEach
@@ -37,23 +37,28 @@ class RealCeTest {
     CeHarness.assumeUpstreamBinaries();
   }
 
-  private static void figure(String name, String text) {
+  static void figure(String name, String text) {
     System.out.println("E2E " + name + ": " + text);
   }
 
-  /** The worker records' pushes, summed, against the store's update count. */
+  /**
+   * The worker records' pushes, summed, against the store's update count; in parameter averaging the workers'
+   * contributions against those its rounds accepted.
+   */
   private static long[] pushesAndUpdates(CeHarness h, JsonNode status) throws IOException, InterruptedException {
     long saved = 0;
     for (JsonNode w : status.path("workers")) {
       saved += w.path("pushes").asLong();
     }
     String job = status.path("job").asText();
-    long updates = Long.parseLong(h.redisGet("emnist:{" + job + ":0}:updates"));
+    long updates = status.path("algorithm").asText().equals("average")
+        ? Long.parseLong(h.redis("HGET", "emnist:{" + job + ":0}:round", "accepted"))
+        : Long.parseLong(h.redisGet("emnist:{" + job + ":0}:updates"));
     return new long[] {saved, updates};
   }
 
   /** What every finished job must show; {@code unsavedSlices}: slices a kill may have pushed without saving. */
-  private static void assertFinishedWell(String name, CeHarness h, JobWatch job, JsonNode s, int unsavedSlices)
+  static void assertFinishedWell(String name, CeHarness h, JobWatch job, JsonNode s, int unsavedSlices)
       throws IOException, InterruptedException {
     assertTrue(s.path("reached").asBoolean(), s.toPrettyString());
     assertFalse(s.path("failed").asBoolean(), s.toPrettyString());
@@ -243,7 +248,7 @@ class RealCeTest {
    * Waits until a worker's slice number {@code slice} or later runs; the pod running it. A job that finishes
    * first fails the test at once, saying so.
    */
-  private static String podRunningSlice(CeHarness h, JobWatch job, int slice) throws Exception {
+  static String podRunningSlice(CeHarness h, JobWatch job, int slice) throws Exception {
     long deadline = System.nanoTime() + TIMEOUT.toNanos();
     while (System.nanoTime() < deadline) {
       JobWatch.Answer a = job.poll();

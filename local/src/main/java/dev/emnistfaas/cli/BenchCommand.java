@@ -20,6 +20,7 @@ import dev.emnistfaas.local.GatewayJobClient;
 import dev.emnistfaas.local.GatewaySettings;
 import dev.emnistfaas.local.LocalRuntime;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -51,6 +52,10 @@ final class BenchCommand implements Callable<Integer> {
   @Option(names = "--push-formats-only", description = "only dense against sparse pushes (a few minutes)")
   boolean pushFormatsOnly;
 
+  @Option(names = "--algorithms-only", description = "only Downpour against parameter averaging, the MLP and the "
+      + "convolutional network at M = 1, 2, 3 (about half an hour at --runs 2)")
+  boolean algorithmsOnly;
+
   @Option(names = "--network", description = "the convolutional network compared with cnn_torch.py "
       + "(default ${DEFAULT-VALUE})")
   String network = TrainingConfig.CNN_NETWORK;
@@ -66,10 +71,16 @@ final class BenchCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    if (pushFormatsOnly) {
-      try (LocalRuntime rt = new LocalRuntime(GatewaySettings.wellConfigured(2), Optional.empty(),
+    if (pushFormatsOnly || algorithmsOnly) {
+      // Three pods and queue workers: M=3 jobs run every worker at once.
+      try (LocalRuntime rt = new LocalRuntime(GatewaySettings.wellConfigured(3), Optional.empty(),
           TrainingConfig.downpourDefaults(data))) {
-        comparePushFormats(rt.client(), rt.functions().redis());
+        if (pushFormatsOnly) {
+          comparePushFormats(rt.client(), rt.functions().redis());
+        }
+        if (algorithmsOnly) {
+          compareAlgorithms(rt.client(), rt.functions().redis());
+        }
       }
       return ExitCode.OK.code();
     }
@@ -138,8 +149,8 @@ final class BenchCommand implements Callable<Integer> {
     System.out.printf("numpy tuned reference (best of %d)                  %7.2f s%n", runs, tuned);
     if (!skipLocal) {
       System.out.println("\n== time to 75 % with Downpour SGD through the local gateway and an embedded Redis "
-          + "(P = Q = 2 pods and queue workers, round-robin; best of " + runs + ")");
-      try (LocalRuntime rt = new LocalRuntime(GatewaySettings.wellConfigured(2), Optional.empty(),
+          + "(P = Q = 3 pods and queue workers, round-robin; best of " + runs + ")");
+      try (LocalRuntime rt = new LocalRuntime(GatewaySettings.wellConfigured(3), Optional.empty(),
           TrainingConfig.downpourDefaults(data))) {
         GatewayJobClient client = rt.client();
         System.out.println("workers  fetch/push every  communication  optimizer      time to 75 %  x tuned numpy  "
@@ -176,6 +187,7 @@ final class BenchCommand implements Callable<Integer> {
               c.learningRate(), best, best / tuned, 100 * wait);
         }
         comparePushFormats(client, rt.functions().redis());
+        compareAlgorithms(client, rt.functions().redis());
       }
     }
     if (!skipSeed) {
@@ -191,38 +203,70 @@ final class BenchCommand implements Callable<Integer> {
 
   /** Epochs of the runs that measure the plateau (no target: the best evaluation over this many epochs). */
   private static final int PLATEAU_EPOCHS = 4;
+  /** The convolutional network's plateau runs: an epoch takes it about half a minute here. */
+  private static final int CNN_PLATEAU_EPOCHS = 1;
 
   /**
-   * Dense against sparse pushes on the Downpour defaults, each job alone on the embedded Redis: time to 75 %
-   * (best of {@link #runs}), the plateau (best accuracy in {@link #PLATEAU_EPOCHS} epochs without a target, the
-   * mean of {@link #runs}), and
-   * the bytes Redis sent and received over the timed runs (INFO stats: every byte on its sockets), per push and
-   * per second a worker computed.
+   * Dense against sparse pushes on the Downpour defaults, each job alone on the embedded Redis (see {@link #compare}).
    */
   private void comparePushFormats(GatewayJobClient client, RedisConnection redis) {
     System.out.println("\n== dense against sparse pushes: Downpour defaults (Adagrad 0.05, push every 10 steps, "
         + "evaluate every 0.1 s) through the local gateway; time to 75 %: best of " + runs + "; plateau: best accuracy "
         + "in " + PLATEAU_EPOCHS + " epochs, mean of " + runs + "; bytes: Redis's network traffic in and out over the "
         + "timed runs");
-    System.out.println("workers  pushes            time to 75 %  x dense  plateau  - dense   bytes/push  x dense  "
-        + "bytes per worker-second");
-    // One untimed job of each format first: the pods load their data and the JIT compiles both paths, which the
-    // first timed row would otherwise pay alone (it made dense M=1 look 1.3-1.7x slower than sparse).
-    DownpourRun.of(client, redis, "{\"pushEncoding\": \"dense\"}");
-    DownpourRun.of(client, redis, "{\"pushEncoding\": \"sparse\"}");
-    String[] formats = {"{\"pushEncoding\": \"dense\"", "{\"pushEncoding\": \"sparse\", \"pushDensity\": 0.01",
-        "{\"pushEncoding\": \"sparse\", \"pushDensity\": 0.01, \"nFetch\": 40"};
+    // Evaluations every 0.1 s rather than 0.5: the times to 75 % are about a second.
+    compare(client, redis, "\"evalEverySeconds\": 0.1", PLATEAU_EPOCHS, List.of(
+        new Contender("dense", "\"pushEncoding\": \"dense\""),
+        new Contender("sparse 1.0 %, fetch/10", "\"pushEncoding\": \"sparse\", \"pushDensity\": 0.01"),
+        new Contender("sparse 1.0 %, fetch/40", "\"pushEncoding\": \"sparse\", \"pushDensity\": 0.01, \"nFetch\": 40")));
+  }
+
+  /**
+   * Downpour against parameter averaging at M = 1, 2, 3, each job alone on the embedded Redis (see {@link #compare}):
+   * the MLP to 75 % on the Downpour defaults, and the convolutional network to 85 % on its defaults; averaging keeps
+   * each job's optimiser and rate (Adagrad 0.05 on the store) and closes a round every 10 local steps.
+   */
+  private void compareAlgorithms(GatewayJobClient client, RedisConnection redis) {
+    List<Contender> algorithms = List.of(new Contender("downpour", "\"algorithm\": \"downpour\""),
+        new Contender("average, 10 local steps", "\"algorithm\": \"average\", \"localSteps\": 10"));
+    System.out.println("\n== Downpour against parameter averaging, the MLP to 75 % (Downpour defaults: Adagrad 0.05, push "
+        + "every 10 steps; evaluate every 0.1 s) through the local gateway; time to 75 %: best of " + runs
+        + "; plateau: best accuracy in " + PLATEAU_EPOCHS + " epochs, mean of " + runs + "; bytes: Redis's network "
+        + "traffic in and out over the timed runs; a send is a push or a contribution");
+    compare(client, redis, "\"evalEverySeconds\": 0.1", PLATEAU_EPOCHS, algorithms);
+    System.out.println("\n== the same for " + network + " to 85 % (its defaults: batch 64, evaluate every 5 s); "
+        + "plateau: best accuracy in " + CNN_PLATEAU_EPOCHS + " epoch(s)");
+    compare(client, redis, "\"network\": \"" + network + "\"", CNN_PLATEAU_EPOCHS, algorithms);
+  }
+
+  /** One side of a comparison: its name in the table and the config fields it sets. */
+  private record Contender(String label, String overrides) {}
+
+  /**
+   * Each contender at M = 1, 2, 3, each job alone on the embedded Redis: time to its target (best of {@link #runs}),
+   * the plateau (best accuracy in {@code plateauEpochs} epochs without a target, the mean of {@link #runs}), and the
+   * bytes Redis sent and received over the timed runs (INFO stats: every byte on its sockets), per send (push or
+   * contribution) and per second a worker computed; each as a ratio to the first contender.
+   */
+  private void compare(GatewayJobClient client, RedisConnection redis, String common, int plateauEpochs,
+      List<Contender> contenders) {
+    System.out.println("workers  contender                time to target  x first  plateau  - first   bytes/send  "
+        + "x first  bytes per worker-second");
+    // One untimed job of each first: the pods load their data and the JIT compiles every path, which the first timed
+    // row would otherwise pay alone (it made dense M=1 look 1.3-1.7x slower than sparse).
+    for (Contender c : contenders) {
+      DownpourRun.of(client, redis, "{" + common + ", " + c.overrides() + "}");
+    }
     for (int workers : new int[] {1, 2, 3}) {
-      DownpourRun dense = null;
-      for (String format : formats) {
-        // Evaluations every 0.1 s rather than 0.5: the times to 75 % are about a second.
-        String overrides = format + ", \"workers\": " + workers + ", \"evalEverySeconds\": 0.1";
+      DownpourRun first = null;
+      for (Contender c : contenders) {
+        String overrides = common + ", " + c.overrides() + ", \"workers\": " + workers;
         double best = Double.MAX_VALUE;
         long bytes = 0;
         long pushes = 0;
         double workerSeconds = 0;
         for (int run = 0; run < runs; run++) {
-          DownpourRun r = DownpourRun.of(client, redis, overrides + "}");
+          DownpourRun r = DownpourRun.of(client, redis, "{" + overrides + "}");
           best = Math.min(best, r.secondsToTarget());
           bytes += r.wireBytes();
           pushes += r.pushes();
@@ -230,17 +274,14 @@ final class BenchCommand implements Callable<Integer> {
         }
         double plateau = 0;
         for (int run = 0; run < runs; run++) {
-          plateau += DownpourRun.of(client, redis, overrides + ", \"targetAccuracy\": 0, \"maxEpochs\": "
-              + PLATEAU_EPOCHS + "}").bestAccuracy() / runs;
+          plateau += DownpourRun.of(client, redis, "{" + overrides + ", \"targetAccuracy\": 0, \"maxEpochs\": "
+              + plateauEpochs + "}").bestAccuracy() / runs;
         }
         DownpourRun row = new DownpourRun(best, plateau, pushes, workerSeconds, bytes);
-        dense = dense == null ? row : dense;
-        TrainingConfig c = TrainingConfig.downpourDefaults(data).withJson(overrides + "}");
-        String label = c.pushEncoding().equals("dense") ? "dense" : String.format("sparse %.1f %%, fetch/%d",
-            100 * c.pushDensity(), c.nFetch());
-        System.out.printf("M=%d      %-20s %7.2f s    %5.2f   %5.2f %%  %+5.2f   %10.0f   %5.2f   %,12.0f%n", workers,
-            label, best, best / dense.secondsToTarget(), 100 * plateau, 100 * (plateau - dense.bestAccuracy()),
-            row.bytesPerPush(), row.bytesPerPush() / dense.bytesPerPush(), row.bytesPerWorkerSecond());
+        first = first == null ? row : first;
+        System.out.printf("M=%d      %-24s %7.2f s    %5.2f   %5.2f %%  %+5.2f   %10.0f   %5.2f   %,12.0f%n", workers,
+            c.label(), best, best / first.secondsToTarget(), 100 * plateau, 100 * (plateau - first.bestAccuracy()),
+            row.bytesPerPush(), row.bytesPerPush() / first.bytesPerPush(), row.bytesPerWorkerSecond());
       }
     }
   }

@@ -263,15 +263,14 @@ final class ScaleCommand implements Callable<Integer> {
         embedded == null ? settings : RedisSettings.local(embedded.url()), RedisConnection.Backoff.DEFAULT)) {
       StoreBenchmark bench = new StoreBenchmark(redis, new PrintStream(OutputStream.nullOutputStream()), size, 1);
       if (!averaged.isEmpty()) {
-        // A contribution is an SGD push into the round's sum with a fetch of the parameters after it; a round's
-        // close (one more read and write of the parameters, 1/M of a contribution per worker) is left out.
-        UpdateRule sum = new UpdateRule(UpdateRule.Kind.SGD, 1f);
-        StoreBenchmark.PushCost cost1 = bench.costPerPush(1, sum, PushFormat.DENSE, 400, 1);
-        StoreBenchmark.PushCost cost4 = bench.costPerPush(4, sum, PushFormat.DENSE, 400, 1);
-        System.out.printf("== scaling model, parameter averaging, calibrated in this run: a contribution with its fetch "
-            + "costs Redis %.0f us of CPU on 1 shard, %.0f us on 4, the contributing thread %.0f us, %.3f MB through "
-            + "the masters' links%n", cost1.redisSeconds() * 1e6, cost4.redisSeconds() * 1e6,
-            cost1.clientSeconds() * 1e6, cost1.wireBytes() / 1e6);
+        // A worker's round: its contribution, its fetch, and a share of the close; the share is taken at M = 2
+        // (a half): at more workers it is smaller, and Adagrad's close the dearest.
+        StoreBenchmark.PushCost cost1 = bench.costPerContribution(1, adagrad, 400, 2);
+        StoreBenchmark.PushCost cost4 = bench.costPerContribution(4, adagrad, 400, 2);
+        System.out.printf("== scaling model, parameter averaging, calibrated in this run: a worker's round (its "
+            + "contribution, its fetch, half a close with Adagrad) costs Redis %.0f us of CPU on 1 shard, %.0f us on 4, "
+            + "the worker's thread %.0f us, %.3f MB through the masters' links%n", cost1.redisSeconds() * 1e6,
+            cost4.redisSeconds() * 1e6, cost1.clientSeconds() * 1e6, cost1.wireBytes() / 1e6);
         for (AveragingSeries a : averaged.keySet()) {
           averagingModels.put(a, ScalingModel.calibrated(step, cost1.clientSeconds(), d.batch(), a.localSteps(),
               cost1.redisSeconds(), cost4.redisSeconds(), 4, cost1.wireBytes()));

@@ -64,11 +64,11 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = "--slice-seconds", description = "length of one emnist-train call (default 5)")
   Double sliceSeconds;
 
-  @Option(names = "--algorithm", description = "downpour (default) or average: parameter averaging, with its own "
-      + "defaults (sgd 0.2, no warm start)")
+  @Option(names = "--algorithm", description = "downpour (default) or average: parameter averaging (no warm start "
+      + "unless set)")
   String algorithm;
 
-  @Option(names = "--local-steps", description = "parameter averaging: local steps per round (default 50)")
+  @Option(names = "--local-steps", description = "parameter averaging: local steps per round (default 10)")
   Integer localSteps;
 
   @Option(names = "--set", description = "any other config field, e.g. --set dropout=0.1 (repeatable)")

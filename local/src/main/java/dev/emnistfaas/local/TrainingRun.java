@@ -13,6 +13,7 @@ import dev.emnistfaas.ps.JobStore;
 import dev.emnistfaas.ps.ParameterStore;
 import dev.emnistfaas.ps.RedisSettings;
 import dev.emnistfaas.train.DatasetCache;
+import dev.emnistfaas.train.Algorithm;
 import dev.emnistfaas.train.TrainingConfig;
 import java.util.Map;
 import java.io.IOException;
@@ -99,9 +100,13 @@ public final class TrainingRun {
       cancel.start();
     });
     // Announced only once Ctrl-C cancels it: a Ctrl-C right after this line must stop the job, not just this command.
-    o.out().printf("job %s: %d workers, batch %d, %s lr %.3g, fetch/push every %d/%d steps, %d shard(s), "
-        + "target %.2f %%%n", job, config.workers(), config.batch(), config.optimizer(), config.learningRate(),
-        config.nFetch(), config.nPush(), config.shards(), 100 * config.targetAccuracy());
+    String algorithm = config.trainingAlgorithm() == Algorithm.AVERAGE
+        ? String.format("parameter averaging every %d local steps (%s of each round)", config.localSteps(),
+            config.roundUpdate())
+        : String.format("fetch/push every %d/%d steps", config.nFetch(), config.nPush());
+    o.out().printf("job %s: %d workers, batch %d, %s lr %.3g, %s, %d shard(s), target %.2f %%%n", job,
+        config.workers(), config.batch(), config.optimizer(), config.learningRate(), algorithm, config.shards(),
+        100 * config.targetAccuracy());
     o.out().println("live page: " + created.path("status").asText() + (rt != null
         ? "  (in a browser; served while this run lasts, ./emnist serve keeps the pages up)" : "  (in a browser)"));
     try {
@@ -148,6 +153,11 @@ public final class TrainingRun {
     result.put("bestAccuracy", status.path("bestAccuracy").asDouble());
     result.put("bestBalancedAccuracy", status.path("bestBalancedAccuracy").asDouble());
     result.put("wallSeconds", wall);
+    result.put("algorithm", config.algorithm());
+    if (status.has("round")) {
+      result.put("roundsClosed", status.path("round").asLong() - 1);
+      result.put("contributions", status.path("contributions").asLong());
+    }
     result.put("reenqueuedSlices", status.path("reenqueuedSlices").asLong());
     result.put("recoveredWorkers", status.path("recoveredWorkers").asLong());
     if (status.has("warning")) {
@@ -204,7 +214,9 @@ public final class TrainingRun {
   private static void printSummary(PrintStream out, Outcome outcome) {
     JsonNode r = outcome.result();
     out.println();
-    out.println("worker  epochs  samples/s  slices  pushes  on Redis  warm start  pod");
+    // A worker of parameter averaging contributes once per round it takes part in, where Downpour's pushes.
+    boolean averaging = r.path("algorithm").asText().equals(Algorithm.AVERAGE.configName());
+    out.println("worker  epochs  samples/s  slices  " + (averaging ? "rounds" : "pushes") + "  on Redis  warm start  pod");
     for (JsonNode w : r.path("workers")) {
       out.printf("%6d  %6.2f  %9.0f  %6d  %6d  %6.1f %%  %8.1f s  %s%n", w.path("worker").asInt(),
           w.path("epochs").asDouble(), w.path("samplesPerSecond").asDouble(), w.path("slices").asInt(),
