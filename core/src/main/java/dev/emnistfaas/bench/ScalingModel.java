@@ -11,7 +11,7 @@ package dev.emnistfaas.bench;
  * masters' links - bounds the job's samples/s.
  */
 public record ScalingModel(double stepSeconds, double clientPushSeconds, int batch, int nPush,
-    double redisOverheadSeconds, double redisBytesSeconds, double bytesPerPush) {
+    double redisOverheadSeconds, double redisBytesSeconds, double bytesPerPush, boolean synchronous) {
 
   /** A master's network link. */
   public enum Link {
@@ -54,11 +54,28 @@ public record ScalingModel(double stepSeconds, double clientPushSeconds, int bat
       double cpu1, double cpuS, int s, double bytesPerPush) {
     double overhead = Math.max(0, (cpuS - cpu1) / (s - 1));
     double bytes = Math.max(0, cpu1 - overhead);
-    return new ScalingModel(stepSeconds, clientPushSeconds, batch, nPush, overhead, bytes, bytesPerPush);
+    return new ScalingModel(stepSeconds, clientPushSeconds, batch, nPush, overhead, bytes, bytesPerPush, false);
   }
 
-  /** One worker's samples/s: its steps on one core, its pushes on another, the slower of the two. */
+  /**
+   * As {@link #calibrated}, for workers that wait for each send before they step on (parameter averaging's rounds):
+   * a worker's time per send is its {@code nPush} steps, its own CPU for the send and Redis's on one shard.
+   */
+  public static ScalingModel calibratedSynchronous(double stepSeconds, double clientPushSeconds, int batch,
+      int nPush, double cpu1, double cpuS, int s, double bytesPerPush) {
+    ScalingModel m = calibrated(stepSeconds, clientPushSeconds, batch, nPush, cpu1, cpuS, s, bytesPerPush);
+    return new ScalingModel(stepSeconds, clientPushSeconds, batch, nPush, m.redisOverheadSeconds(),
+        m.redisBytesSeconds(), bytesPerPush, true);
+  }
+
+  /**
+   * One worker's samples/s: its steps on one core, its pushes on another, the slower of the two; or, synchronous,
+   * its steps and then its send, one after the other.
+   */
   public double workerSamplesPerSecond() {
+    if (synchronous) {
+      return batch * nPush / (nPush * stepSeconds + clientPushSeconds + redisOverheadSeconds + redisBytesSeconds);
+    }
     return batch / Math.max(stepSeconds, clientPushSeconds / nPush);
   }
 

@@ -165,7 +165,7 @@ public final class AveragingRounds {
    * shard's new parameters into {@code out}: the last worker of a round, and a worker alone, pay one transaction for
    * what would otherwise take three (contribute, close, fetch).
    */
-  public Contribution[] contribute(int worker, long[] rounds, float[] gradient, int closeAt, RoundUpdate update,
+  public synchronized Contribution[] contribute(int worker, long[] rounds, float[] gradient, int closeAt, RoundUpdate update,
       float[] out) {
     if (gradient.length != store.size() || out.length != store.size() || out == gradient) {
       throw new IllegalArgumentException("a contribution needs a gradient and an output of " + store.size()
@@ -173,20 +173,53 @@ public final class AveragingRounds {
     }
     byte[] field = bytes("w:" + worker);
     Contribution[] result = new Contribution[store.shards()];
-    Buffers buffers = new Buffers();
+    Buffers b = buffers();
     for (int s = 0; s < store.shards(); s++) {
       final int shard = s;
       result[s] = store.redis().callOn(store.roundKey(s), j -> watching(j, () -> contributeToShard(j, shard, field,
-          rounds[shard], gradient, closeAt, update, out, buffers)));
+          rounds[shard], gradient, closeAt, update, out, b)));
     }
     return result;
   }
 
-  /** Working arrays of one contribution or close, a shard long (shards differ by one float at most). */
+  /**
+   * Working arrays of contributions and closes, a shard long (shards differ by one float at most), and each shard's
+   * encoded values, made once and reused: a round allocates only the replies Jedis hands back (Jedis copies a value
+   * into its socket buffer before the call returns).
+   */
   private final class Buffers {
     final float[] sum = new float[store.size() / store.shards() + 1];
     final float[] values = new float[store.size() / store.shards() + 1];
     final float[] accumulators = new float[store.size() / store.shards() + 1];
+    private final byte[][] encoded = new byte[3 * store.shards()][];
+    private final byte[][] zeros = new byte[store.shards()][];
+
+    /** {@code values[from..from+n)} encoded into shard {@code s}'s array for {@code what} (0 params, 1 accum, 2 sum). */
+    byte[] encode(int s, int what, float[] values, int from, int n) {
+      int k = 3 * s + what;
+      if (encoded[k] == null) {
+        encoded[k] = new byte[n * Float.BYTES];
+      }
+      LittleEndianFloats.encode(values, from, n, encoded[k]);
+      return encoded[k];
+    }
+
+    /** An empty sum for shard {@code s}. */
+    byte[] zeros(int s, int n) {
+      if (zeros[s] == null) {
+        zeros[s] = new byte[n * Float.BYTES];
+      }
+      return zeros[s];
+    }
+  }
+
+  private Buffers buffers;
+
+  private Buffers buffers() {
+    if (buffers == null) {
+      buffers = new Buffers();
+    }
+    return buffers;
   }
 
   private Contribution contributeToShard(Jedis j, int s, byte[] field, long round, float[] gradient, int closeAt,
@@ -219,7 +252,7 @@ public final class AveragingRounds {
           b.sum[i] += gradient[from + i];
         }
         t = j.multi();
-        t.set(store.roundSumKey(s), LittleEndianFloats.encode(b.sum, 0, n), SetParams.setParams().keepttl());
+        t.set(store.roundSumKey(s), b.encode(s, 2, b.sum, 0, n), SetParams.setParams().keepttl());
         t.hincrBy(key, COUNT, 1);
       } else {
         // The round closes with this contribution: the sum so far (none when this is the first) plus this one.
@@ -239,12 +272,12 @@ public final class AveragingRounds {
         }
         store.rule().apply(out, from, b.sum, 0, n, b.accumulators);
         t = j.multi();
-        t.set(store.paramsKey(s), LittleEndianFloats.encode(out, from, n), SetParams.setParams().keepttl());
+        t.set(store.paramsKey(s), b.encode(s, 0, out, from, n), SetParams.setParams().keepttl());
         if (adagrad) {
-          t.set(store.accumKey(s), LittleEndianFloats.encode(b.accumulators, 0, n), SetParams.setParams().keepttl());
+          t.set(store.accumKey(s), b.encode(s, 1, b.accumulators, 0, n), SetParams.setParams().keepttl());
         }
         if (count > 0) {
-          t.set(store.roundSumKey(s), new byte[n * Float.BYTES], SetParams.setParams().keepttl());
+          t.set(store.roundSumKey(s), b.zeros(s, n), SetParams.setParams().keepttl());
         }
         opened(t, key, round + 1);
         t.incr(store.updatesKey(s));
@@ -272,17 +305,18 @@ public final class AveragingRounds {
    * {@code update} says (by their count: the mean), goes through the job's rule, and the next round opens. A round already closed is left alone, so
    * any number of workers may close the same round.
    */
-  public void close(long[] rounds, RoundUpdate update) {
-    Buffers b = new Buffers();
+  public synchronized void close(long[] rounds, RoundUpdate update) {
+    Buffers b = buffers();
     for (int s = 0; s < store.shards(); s++) {
       final int shard = s;
-      store.redis().callOn(store.roundKey(s), j -> watching(j, () -> closeShard(j, shard, rounds[shard], update,
-          b.values, b.sum, b.accumulators)));
+      store.redis().callOn(store.roundKey(s), j -> watching(j, () -> closeShard(j, shard, rounds[shard], update, b)));
     }
   }
 
-  private Void closeShard(Jedis j, int s, long round, RoundUpdate update, float[] values, float[] sum,
-      float[] accumulators) {
+  private Void closeShard(Jedis j, int s, long round, RoundUpdate update, Buffers b) {
+    float[] values = b.values;
+    float[] sum = b.sum;
+    float[] accumulators = b.accumulators;
     int n = store.shardStart(s + 1) - store.shardStart(s);
     byte[] key = store.roundKey(s);
     boolean adagrad = store.rule().needsAccumulators();
@@ -310,11 +344,11 @@ public final class AveragingRounds {
       }
       store.rule().apply(values, 0, sum, 0, n, accumulators);
       Transaction t = j.multi();
-      t.set(store.paramsKey(s), LittleEndianFloats.encode(values, 0, n), SetParams.setParams().keepttl());
+      t.set(store.paramsKey(s), b.encode(s, 0, values, 0, n), SetParams.setParams().keepttl());
       if (adagrad) {
-        t.set(store.accumKey(s), LittleEndianFloats.encode(accumulators, 0, n), SetParams.setParams().keepttl());
+        t.set(store.accumKey(s), b.encode(s, 1, accumulators, 0, n), SetParams.setParams().keepttl());
       }
-      t.set(store.roundSumKey(s), new byte[n * Float.BYTES], SetParams.setParams().keepttl());
+      t.set(store.roundSumKey(s), b.zeros(s, n), SetParams.setParams().keepttl());
       opened(t, key, round + 1);
       t.incr(store.updatesKey(s));
       List<Object> done = t.exec();

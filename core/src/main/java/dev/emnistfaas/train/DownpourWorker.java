@@ -16,7 +16,6 @@ import dev.emnistfaas.ps.JobStore;
 import dev.emnistfaas.ps.ParameterStore;
 import java.io.PrintStream;
 import java.time.Duration;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 
@@ -366,14 +365,16 @@ public final class DownpourWorker {
       }
       long waitStart = System.nanoTime();
       ws.accrued.get(0, transfer, 0, transfer.length);
-      List<AveragingRounds.Contribution> outcome = Arrays.asList(rounds.contribute(worker, round, transfer,
-          running.count(), config.roundUpdateRule(), fresh));
-      if (outcome.contains(AveragingRounds.Contribution.ADDED)
-          || outcome.contains(AveragingRounds.Contribution.CLOSED)) {
-        contributions++;
+      boolean added = false;
+      boolean closedEverywhere = true;
+      for (AveragingRounds.Contribution c : rounds.contribute(worker, round, transfer, running.count(),
+          config.roundUpdateRule(), fresh)) {
+        added |= c == AveragingRounds.Contribution.ADDED || c == AveragingRounds.Contribution.CLOSED;
+        closedEverywhere &= c == AveragingRounds.Contribution.CLOSED;
       }
+      contributions += added ? 1 : 0;
       boolean stopped = false;
-      if (outcome.stream().allMatch(c -> c == AveragingRounds.Contribution.CLOSED)) {
+      if (closedEverywhere) {
         // This contribution closed the round everywhere: the new parameters came back with it.
         ws.params.set(fresh);
         for (int s = 0; s < round.length; s++) {

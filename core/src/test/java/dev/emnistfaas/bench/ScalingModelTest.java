@@ -48,6 +48,14 @@ class ScalingModelTest {
   }
 
   @Test
+  void aSynchronousWorkerStepsThenWaitsForItsSend() {
+    // Parameter averaging: 10 steps (2 ms), then its own 1 ms and Redis's 0.6 ms: 320 samples in 3.6 ms.
+    ScalingModel rounds = ScalingModel.calibratedSynchronous(0.2e-3, 1e-3, 32, 10, 600e-6, 900e-6, 4, 1e6);
+    assertEquals(320 / 3.6e-3, rounds.workerSamplesPerSecond(), 1e-6);
+    assertEquals(Bound.WORKERS, rounds.predict(2, 1, Link.GBE_10, 640_000, 0).bound());
+  }
+
+  @Test
   void theWarmStartRunsAtOneWorkersSpeed() {
     // 160,000 samples alone (1 s), then 480,000 at 320,000 samples/s (1.5 s).
     assertEquals(2.5, model.predict(2, 1, Link.GBE_10, 640_000, 160_000).secondsToTarget(), 1e-9);

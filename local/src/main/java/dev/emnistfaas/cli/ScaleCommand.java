@@ -272,7 +272,7 @@ final class ScaleCommand implements Callable<Integer> {
             + "the worker's thread %.0f us, %.3f MB through the masters' links%n", cost1.redisSeconds() * 1e6,
             cost4.redisSeconds() * 1e6, cost1.clientSeconds() * 1e6, cost1.wireBytes() / 1e6);
         for (AveragingSeries a : averaged.keySet()) {
-          averagingModels.put(a, ScalingModel.calibrated(step, cost1.clientSeconds(), d.batch(), a.localSteps(),
+          averagingModels.put(a, ScalingModel.calibratedSynchronous(step, cost1.clientSeconds(), d.batch(), a.localSteps(),
               cost1.redisSeconds(), cost4.redisSeconds(), 4, cost1.wireBytes()));
         }
       }
