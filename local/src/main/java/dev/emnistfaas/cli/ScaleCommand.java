@@ -335,7 +335,7 @@ final class ScaleCommand implements Callable<Integer> {
       }
       Map<Integer, Long> samples = new LinkedHashMap<>();
       e.getValue().forEach((workerCount, r) -> samples.put(workerCount, r.samplesToTarget()));
-      predictions(e.getKey().label(), e.getKey().label(), samples, averagingModels.get(e.getKey()), 0, new int[] {1},
+      predictions(e.getKey().label(), e.getKey().label(), samples, averagingModels.get(e.getKey()), 0, new int[] {1, 4},
           series);
     }
     if (plot != null) {
