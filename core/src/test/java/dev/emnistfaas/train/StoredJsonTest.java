@@ -25,6 +25,20 @@ class StoredJsonTest {
     }
   }
 
+  /** A job's config written before parameter averaging existed reads as the Downpour job it was. */
+  @Test
+  void aConfigStoredWithoutTheAveragingFieldsIsDownpour() throws Exception {
+    com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+    TrainingConfig c = TrainingConfig.downpourDefaults("/data").with(java.util.Map.of("workers", 3));
+    com.fasterxml.jackson.databind.node.ObjectNode old = (com.fasterxml.jackson.databind.node.ObjectNode)
+        json.readTree(c.toJson());
+    old.remove(java.util.List.of("algorithm", "localSteps", "roundSeconds", "roundUpdate"));
+    TrainingConfig read = TrainingConfig.fromJson(old.toString());
+    assertEquals(c, read);
+    assertEquals(Algorithm.DOWNPOUR, read.trainingAlgorithm());
+    assertThrows(IllegalArgumentException.class, () -> TrainingConfig.fromJson("[1]"));
+  }
+
   /** A record missing a field is refused with its type and text, never read as zeros. */
   @Test
   void aRecordMissingAFieldIsRefusedByName() {
