@@ -22,19 +22,48 @@ import java.util.concurrent.Future;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** A Downpour job on a three-master Redis Cluster (real redis-servers on loopback), trained end to end. */
+/** Jobs on a three-master Redis Cluster (real redis-servers on loopback), trained end to end. */
 class ClusterTrainingTest {
   @TempDir Path dir;
 
   @Test
   void shardsZeroPutsOneShardOnEachMasterAndTheJobReachesItsTarget() throws Exception {
+    Trained trained = trainOnACluster(Map.of());
+    JsonNode status = trained.status();
+    long pushes = 0;
+    for (JsonNode w : status.path("workers")) {
+      pushes += w.path("pushes").asLong();
+    }
+    assertTrue(pushes > 0);
+    assertEquals(3 * pushes, trained.updates(), "every push updated each of the three shards once");
+  }
+
+  /** Parameter averaging: each shard's rounds on its own master, every saved contribution accepted once. */
+  @Test
+  void averagingRoundsRunOnEveryMaster() throws Exception {
+    JsonNode status = trainOnACluster(Map.of("algorithm", "average")).status();
+    long contributions = 0;
+    for (JsonNode w : status.path("workers")) {
+      contributions += w.path("pushes").asLong();
+    }
+    assertTrue(contributions > 0);
+    assertEquals(contributions, status.path("contributions").asLong(), status.toPrettyString());
+  }
+
+  /** A finished job's status and the updates its three shards applied in all. */
+  private record Trained(JsonNode status, long updates) {}
+
+  /** A 2-worker job of the Downpour defaults with {@code overrides}, trained to its target on three masters. */
+  private Trained trainOnACluster(Map<String, Object> overrides) throws Exception {
     try (EmbeddedCluster cluster = new EmbeddedCluster(dir);
         RedisConnection redis = RedisConnection.open(RedisSettings.cluster(cluster.seeds()),
             RedisConnection.Backoff.DEFAULT)) {
       assertEquals(3, redis.masters());
       DownpourJobs jobs = new DownpourJobs(redis, "emnist", Duration.ofHours(1));
+      Map<String, Object> settings = new java.util.HashMap<>(Map.of("workers", 2, "sliceSeconds", 1.0));
+      settings.putAll(overrides);
       TrainingConfig config = TrainingConfig.downpourDefaults(RealData.dir().toString())
-          .with(Map.of("workers", 2, "sliceSeconds", 1.0));
+          .withJson(new com.fasterxml.jackson.databind.ObjectMapper().writeValueAsString(settings));
       assertEquals(0, config.shards());
       String job = jobs.create(config);
       ParameterStore parameters = jobs.parameters(job);
@@ -65,12 +94,7 @@ class ClusterTrainingTest {
       JsonNode status = jobs.status(job);
       assertTrue(status.path("reached").asBoolean(), status.toPrettyString());
       assertEquals(3, status.path("config").path("shards").asInt(), status.toPrettyString());
-      long pushes = 0;
-      for (JsonNode w : status.path("workers")) {
-        pushes += w.path("pushes").asLong();
-      }
-      assertTrue(pushes > 0);
-      assertEquals(3 * pushes, parameters.updates(), "every push updated each of the three shards once");
+      return new Trained(status, parameters.updates());
     }
   }
 }
