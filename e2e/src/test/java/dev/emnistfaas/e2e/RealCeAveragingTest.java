@@ -10,7 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -21,8 +21,8 @@ import org.junit.jupiter.api.Test;
 class RealCeAveragingTest {
   private static final String AVERAGE = "\"algorithm\": \"average\", ";
 
-  @BeforeAll
-  static void skipWithoutTheBinaries() throws IOException, InterruptedException {
+  @BeforeEach
+  void skipWithoutTheBinaries() throws IOException, InterruptedException {
     CeHarness.assumeUpstreamBinaries();
   }
 
