@@ -15,9 +15,11 @@ import redis.clients.jedis.params.SetParams;
  * contributions (little-endian float32).
  *
  * <p>A worker fetches the parameters with the rounds they belong to ({@link #fetch}), trains, and contributes the
- * gradient it accrued to those rounds ({@link #contribute}); whoever sees that a round should close closes it
- * ({@link #close}): the mean of its contributions goes through the job's {@link UpdateRule} (SGD at the workers'
- * own rate makes the new parameters exactly the mean of the workers' local ones), and the next round opens. Each
+ * gradient it accrued to those rounds ({@link #contribute}); the contribution that completes a round, or whoever
+ * sees that a round should close ({@link #close}), closes it: its contributions, summed and divided as the
+ * {@link RoundUpdate} says (by their count: the mean), go through the job's {@link UpdateRule} (with the mean, SGD at
+ * the workers' own rate makes the new parameters exactly the mean of the workers' local ones), and the next round
+ * opens. Each
  * shard's contribution and close is one optimistic transaction (WATCH, read, MULTI/EXEC, again on a conflict), so
  * nothing is lost between concurrent workers; both are idempotent by round number, so a call retried after a
  * dropped connection, or a slice delivered twice, counts once. A contribution to a round that closed meanwhile is
