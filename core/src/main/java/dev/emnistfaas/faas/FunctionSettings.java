@@ -6,10 +6,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.emnistfaas.ps.RedisSettings;
 import dev.emnistfaas.train.TrainingConfig;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.lang.reflect.RecordComponent;
 import java.net.URI;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
@@ -53,16 +51,10 @@ public record FunctionSettings(URI gateway, URI publicGateway, Optional<String> 
         env.getOrDefault("gateway_url", env.getOrDefault("OPENFAAS_URL", "http://gateway.openfaas:8080")));
     String published = env.getOrDefault("public_gateway_url", "");
     URI publicGateway = published.isBlank() ? gateway : httpAddress("public_gateway_url", published);
-    Optional<String> auth = Optional.empty();
-    Path user = secrets.resolve("basic-auth-user");
-    Path password = secrets.resolve("basic-auth-password");
-    if (Files.isRegularFile(user) && Files.isRegularFile(password)) {
-      try {
-        auth = Optional.of(Files.readString(user).strip() + ":" + Files.readString(password).strip());
-      } catch (IOException e) {
-        throw new UncheckedIOException("cannot read the gateway's basic-auth secrets in " + secrets, e);
-      }
-    }
+    Optional<String> user = SecretFile.read(secrets, "basic-auth-user");
+    Optional<String> password = SecretFile.read(secrets, "basic-auth-password");
+    Optional<String> auth = user.isPresent() && password.isPresent()
+        ? Optional.of(user.get().strip() + ":" + password.get().strip()) : Optional.empty();
     Duration ttl = Duration.ofSeconds(Long.parseLong(env.getOrDefault("job_ttl_seconds", "86400")));
     return new FunctionSettings(gateway, publicGateway, auth, RedisSettings.fromEnvironment(env, secrets), ttl,
         defaultsFrom(env), ApiAccess.fromEnvironment(env, secrets), Quotas.fromEnvironment(env),

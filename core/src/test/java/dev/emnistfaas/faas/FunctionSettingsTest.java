@@ -33,6 +33,17 @@ class FunctionSettingsTest {
     assertEquals(published.gateway(), read(Map.of("public_gateway_url", " ")).publicGateway());
   }
 
+  /** The gateway's basic-auth secrets, as OpenFaaS mounts them (with a trailing newline), used only as a pair. */
+  @Test
+  void theGatewaysBasicAuthComesFromItsTwoSecretsTogether() throws Exception {
+    Files.createDirectories(secrets);
+    assertEquals(java.util.Optional.empty(), read(Map.of()).basicAuth());
+    Files.writeString(secrets.resolve("basic-auth-user"), "admin\n");
+    assertEquals(java.util.Optional.empty(), read(Map.of()).basicAuth(), "a user without a password");
+    Files.writeString(secrets.resolve("basic-auth-password"), "s3cret\n");
+    assertEquals(java.util.Optional.of("admin:s3cret"), read(Map.of()).basicAuth());
+  }
+
   @Test
   void anAddressWithoutSchemeOrHostIsRefusedByName() {
     String m = assertThrows(IllegalArgumentException.class,
