@@ -184,6 +184,52 @@ public final class DownpourWorker {
       int tail = shard.size() % batch;
       tailPass = tail == 0 ? null : shape.newPass(tail, true);
     }
+
+    /**
+     * One local step at the cursor: the minibatch's gradient on the local parameters, applied to them at {@code lr}
+     * and accrued; returns its rows (the cursor is not advanced).
+     */
+    int step(EpochCursor cursor, SplitMix64 random, float dropout, float lr) {
+      int rows = cursor.nextRows(batch);
+      BatchPass p = rows == batch ? pass : tailPass;
+      p.load(shard, cursor.order(), cursor.position());
+      p.train(params, grad, dropout, random);
+      params.addScaled(-lr, grad);
+      accrued.addScaled(1f, grad);
+      return rows;
+    }
+  }
+
+  /**
+   * What a training slice does before each step: abandon the slice if interrupted (as a pod's death would), renew
+   * the lease when due, and report its progress every second.
+   */
+  private final class BetweenSteps {
+    private final WorkerLease lease;
+    private final WorkerPosition from;
+    private final EpochCursor cursor;
+    private final long trainStart;
+    private long reportAt;
+
+    BetweenSteps(WorkerLease lease, WorkerPosition from, EpochCursor cursor, long trainStart) {
+      this.lease = lease;
+      this.from = from;
+      this.cursor = cursor;
+      this.trainStart = trainStart;
+      this.reportAt = trainStart;
+    }
+
+    /** {@code samples}: trained in this slice so far. */
+    void check(long samples) {
+      if (Thread.currentThread().isInterrupted()) {
+        throw new SliceAbandoned("worker " + worker + " of job " + job + " interrupted mid-slice");
+      }
+      lease.renewIfDue();
+      if (System.nanoTime() >= reportAt) {
+        reportProgress(LiveProgress.Phase.TRAINING, from, cursor, samples, trainStart);
+        reportAt = System.nanoTime() + REPORT_EVERY_NANOS;
+      }
+    }
   }
 
   /** When a slice's phases ended, for its log line: where a slice's time goes, in the pod's log. */
@@ -211,79 +257,26 @@ public final class DownpourWorker {
     SplitMix64 random = new SplitMix64(from.randomState());
     EpochCursor cursor = new EpochCursor(ws.shard.size(), orderSeed(config.seed(), worker), from.epoch(),
         from.cursor());
-    float dropout = (float) config.dropout();
-    float lr = (float) config.learningRate();
     long deadline = start + (long) (config.sliceSeconds() * 1e9);
-    long reportAt = start;
-
-    long steps = 0;
-    long samples = 0;
-    int sinceFetch = 0;
-    int sincePush = 0;
-    boolean finished = false;
-    double waitSeconds;
-    long pushes;
-    long trainedNanos;
     GlobalEvaluation evaluation = new GlobalEvaluation(ws.shape, ws.data.eval());
     long warmWaitStart = System.nanoTime();
     boolean started = worker == 0 || from.samples() > 0 || warmStarted(lease, deadline, from, cursor);
     double warmWaitSeconds = (System.nanoTime() - warmWaitStart) / 1e9;
     long trainStart = System.nanoTime();
+    BetweenSteps between = new BetweenSteps(lease, from, cursor, trainStart);
+    Trained run;
     if (config.trainingAlgorithm() == Algorithm.AVERAGE) {
-      Averaged run = started ? averagingLoop(ws, from, cursor, random, lease, deadline, evaluation, trainStart)
-          : new Averaged(0, 0, false, 0, 0, System.nanoTime());
-      steps = run.steps();
-      samples = run.samples();
-      finished = run.finished();
-      waitSeconds = run.waitSeconds();
-      pushes = run.contributions();
-      trainedNanos = run.trainedNanos();
+      run = started ? averagingLoop(ws, cursor, random, lease, between, deadline, evaluation)
+          : new Trained(0, 0, false, 0, 0, System.nanoTime());
     } else {
-    try (ParameterChannel channel = ParameterChannel.create(config.backgroundCommunication(),
-        store.pusher("worker-" + worker), evaluation::afterPush)) {
-      channel.fetchNow(ws.params);
-      while (started) {
-        if (Thread.currentThread().isInterrupted()) {
-          throw new SliceAbandoned("worker " + worker + " of job " + job + " interrupted mid-slice");
-        }
-        lease.renewIfDue();
-        if (System.nanoTime() >= reportAt) {
-          reportProgress(LiveProgress.Phase.TRAINING, from, cursor, samples, trainStart);
-          reportAt = System.nanoTime() + REPORT_EVERY_NANOS;
-        }
-        if (sinceFetch >= config.nFetch() && channel.refresh(ws.params)) {
-          sinceFetch = 0;
-        }
-        int rows = cursor.nextRows(ws.batch);
-        BatchPass p = rows == ws.batch ? ws.pass : ws.tailPass;
-        p.load(ws.shard, cursor.order(), cursor.position());
-        p.train(ws.params, ws.grad, dropout, random);
-        ws.params.addScaled(-lr, ws.grad);
-        ws.accrued.addScaled(1f, ws.grad);
-        steps++;
-        samples += rows;
-        sinceFetch++;
-        sincePush++;
-        boolean epochDone = cursor.advance(rows);
-        boolean outOfEpochs = epochDone && cursor.epoch() > config.maxEpochs();
-        if ((sincePush >= config.nPush() || outOfEpochs)
-            && channel.offerPush(ws.accrued, sinceFetch >= config.nFetch())) {
-          sincePush = 0;
-        }
-        if (outOfEpochs || channel.stopRequested()) {
-          finished = true;
-          break;
-        }
-        if (System.nanoTime() >= deadline || (epochDone && config.sliceAtEpochEnd())) {
-          break;
-        }
-      }
-      trainedNanos = System.nanoTime();
-      channel.flush(ws.accrued, sincePush > 0);
-      waitSeconds = channel.waitSeconds();
-      pushes = channel.pushes();
+      run = downpourLoop(ws, cursor, random, between, deadline, evaluation, started);
     }
-    }
+    long steps = run.steps();
+    long samples = run.samples();
+    boolean finished = run.finished();
+    double waitSeconds = run.waitSeconds();
+    long pushes = run.sends();
+    long trainedNanos = run.trainedNanos();
     double seconds = (System.nanoTime() - start) / 1e9;
     double trainingSeconds = (System.nanoTime() - trainStart) / 1e9;
     WorkerPosition position = new WorkerPosition(finished ? WorkerState.DONE : WorkerState.RUNNING,
@@ -306,9 +299,59 @@ public final class DownpourWorker {
     return new SliceOutcome(finished ? Status.FINISHED : Status.CONTINUE, position);
   }
 
-  /** What a slice of parameter averaging did: as Downpour's loop leaves it, contributions in place of pushes. */
-  private record Averaged(long steps, long samples, boolean finished, double waitSeconds, long contributions,
+  /**
+   * What a slice's training loop did: its steps and samples, whether the worker is done, its time waiting on Redis,
+   * its sends (Downpour's pushes, or averaging's contributions) and when its last step ended.
+   */
+  private record Trained(long steps, long samples, boolean finished, double waitSeconds, long sends,
       long trainedNanos) {}
+
+  /**
+   * Downpour SGD, until the slice's time is up, the job stops or the epochs run out: fetch the global parameters
+   * every nFetch steps, step, accrue, push every nPush steps (beside the steps with background communication); then
+   * push what is left. Without {@code started} (the warm start not over) it trains nothing.
+   */
+  private Trained downpourLoop(Workspace ws, EpochCursor cursor, SplitMix64 random, BetweenSteps between,
+      long deadline, GlobalEvaluation evaluation, boolean started) {
+    float dropout = (float) config.dropout();
+    float lr = (float) config.learningRate();
+    long steps = 0;
+    long samples = 0;
+    int sinceFetch = 0;
+    int sincePush = 0;
+    boolean finished = false;
+    try (ParameterChannel channel = ParameterChannel.create(config.backgroundCommunication(),
+        store.pusher("worker-" + worker), evaluation::afterPush)) {
+      channel.fetchNow(ws.params);
+      while (started) {
+        between.check(samples);
+        if (sinceFetch >= config.nFetch() && channel.refresh(ws.params)) {
+          sinceFetch = 0;
+        }
+        int rows = ws.step(cursor, random, dropout, lr);
+        steps++;
+        samples += rows;
+        sinceFetch++;
+        sincePush++;
+        boolean epochDone = cursor.advance(rows);
+        boolean outOfEpochs = epochDone && cursor.epoch() > config.maxEpochs();
+        if ((sincePush >= config.nPush() || outOfEpochs)
+            && channel.offerPush(ws.accrued, sinceFetch >= config.nFetch())) {
+          sincePush = 0;
+        }
+        if (outOfEpochs || channel.stopRequested()) {
+          finished = true;
+          break;
+        }
+        if (System.nanoTime() >= deadline || (epochDone && config.sliceAtEpochEnd())) {
+          break;
+        }
+      }
+      long trainedNanos = System.nanoTime();
+      channel.flush(ws.accrued, sincePush > 0);
+      return new Trained(steps, samples, finished, channel.waitSeconds(), channel.pushes(), trainedNanos);
+    }
+  }
 
   /** How often a worker waiting for its round to close looks at the round, and at the other workers' leases. */
   private static final long ROUND_POLL_MILLIS = 2;
@@ -321,15 +364,14 @@ public final class DownpourWorker {
    * round is {@code roundSeconds} old. A worker that is not running (between slices, or its pod died) does not hold
    * a round: it joins a later one.
    */
-  private Averaged averagingLoop(Workspace ws, WorkerPosition from, EpochCursor cursor, SplitMix64 random,
-      WorkerLease lease, long deadline, GlobalEvaluation evaluation, long trainStart) {
+  private Trained averagingLoop(Workspace ws, EpochCursor cursor, SplitMix64 random, WorkerLease lease,
+      BetweenSteps between, long deadline, GlobalEvaluation evaluation) {
     AveragingRounds rounds = store.rounds();
     RunningWorkers running = new RunningWorkers();
     float[] transfer = new float[ws.shape.size()];
     float[] fresh = new float[ws.shape.size()];
     float dropout = (float) config.dropout();
     float lr = (float) config.learningRate();
-    long reportAt = trainStart;
     long steps = 0;
     long samples = 0;
     long contributions = 0;
@@ -344,20 +386,8 @@ public final class DownpourWorker {
       boolean outOfEpochs = false;
       boolean epochDone = false;
       for (int k = 0; k < config.localSteps() && !outOfEpochs; k++) {
-        if (Thread.currentThread().isInterrupted()) {
-          throw new SliceAbandoned("worker " + worker + " of job " + job + " interrupted mid-slice");
-        }
-        lease.renewIfDue();
-        if (System.nanoTime() >= reportAt) {
-          reportProgress(LiveProgress.Phase.TRAINING, from, cursor, samples, trainStart);
-          reportAt = System.nanoTime() + REPORT_EVERY_NANOS;
-        }
-        int rows = cursor.nextRows(ws.batch);
-        BatchPass p = rows == ws.batch ? ws.pass : ws.tailPass;
-        p.load(ws.shard, cursor.order(), cursor.position());
-        p.train(ws.params, ws.grad, dropout, random);
-        ws.params.addScaled(-lr, ws.grad);
-        ws.accrued.addScaled(1f, ws.grad);
+        between.check(samples);
+        int rows = ws.step(cursor, random, dropout, lr);
         steps++;
         samples += rows;
         epochDone |= cursor.advance(rows);
@@ -395,7 +425,7 @@ public final class DownpourWorker {
         break;
       }
     }
-    return new Averaged(steps, samples, finished, waitNanos / 1e9, contributions, System.nanoTime());
+    return new Trained(steps, samples, finished, waitNanos / 1e9, contributions, System.nanoTime());
   }
 
   /**

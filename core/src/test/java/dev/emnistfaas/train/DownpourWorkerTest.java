@@ -142,6 +142,18 @@ class DownpourWorkerTest {
     TrainingConfig config = TrainingConfig.downpourDefaults(RealData.dir().toString())
         .withJson("{\"algorithm\": \"average\", \"workers\": 2, \"sliceSeconds\": 0.5, \"roundSeconds\": 600}");
     String job = jobs.create(config);
+    runSlicesOneAtATime(job);
+    JsonNode status = jobs.status(job);
+    // Had a round waited for the worker that was not running, it would have waited its 600 s.
+    assertTrue(status.path("reached").asBoolean(), status.toPrettyString());
+    assertEquals(status.path("round").asLong() - 1, status.path("contributions").asLong(), status.toPrettyString());
+  }
+
+  /**
+   * A single CE queue-worker: slice after slice, the two workers' calls interleaved, never at once, until both are
+   * done (or 200 slices ran).
+   */
+  private static void runSlicesOneAtATime(String job) {
     PrintStream quiet = new PrintStream(new ByteArrayOutputStream());
     boolean[] finished = new boolean[2];
     int slices = 0;
@@ -153,10 +165,6 @@ class DownpourWorkerTest {
         }
       }
     }
-    JsonNode status = jobs.status(job);
-    // Had a round waited for the worker that was not running, it would have waited its 600 s.
-    assertTrue(status.path("reached").asBoolean(), status.toPrettyString());
-    assertEquals(status.path("round").asLong() - 1, status.path("contributions").asLong(), status.toPrettyString());
   }
 
   @Test
@@ -164,18 +172,7 @@ class DownpourWorkerTest {
     TrainingConfig config = TrainingConfig.downpourDefaults(RealData.dir().toString())
         .with(Map.of("workers", 2, "sliceSeconds", 0.5));
     String job = jobs.create(config);
-    PrintStream quiet = new PrintStream(new ByteArrayOutputStream());
-    boolean[] finished = new boolean[2];
-    int slices = 0;
-    // A single CE queue-worker: slice after slice, the two workers' calls interleaved, never at once.
-    while (!(finished[0] && finished[1]) && slices < 200) {
-      for (int w = 0; w < 2; w++) {
-        if (!finished[w]) {
-          finished[w] = worker(job, w, quiet).runSlice().finished();
-          slices++;
-        }
-      }
-    }
+    runSlicesOneAtATime(job);
     JsonNode status = jobs.status(job);
     assertTrue(status.path("reached").asBoolean(), status.toPrettyString());
     assertFalse(status.path("slicesOverlapped").asBoolean());
